@@ -1,0 +1,3 @@
+from azemu.cli.main import app
+
+app(prog_name="azemu")

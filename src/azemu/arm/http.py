@@ -1,0 +1,102 @@
+"""The small request/response vocabulary handlers speak (kept lean: this is the hot path)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from azemu.domain.errors import InvalidRequestContent, RequestEntityTooLarge, UnsupportedMediaType
+
+MAX_BODY = 4 * 1024 * 1024  # ARM's request size limit
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: Any = None  # dict/list -> JSON; bytes -> as is; None -> empty
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json; charset=utf-8"
+
+    def encode(self) -> bytes:
+        if self.body is None:
+            return b""
+        if isinstance(self.body, bytes):
+            return self.body
+        return json.dumps(self.body, separators=(",", ":")).encode()
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query_string: bytes
+    headers: dict[str, str]
+    body: bytes
+    scheme_host: str  # https://host:port as the client addressed us
+    request_id: str
+    params: dict[str, str] = field(default_factory=dict)
+    claims: dict[str, Any] | None = None
+    api_version: str | None = None
+    _query: dict[str, str] | None = None
+    _json: Any = None
+
+    @property
+    def query(self) -> dict[str, str]:
+        """Query parameters, keys lower-cased (ARM treats them case-insensitively)."""
+        if self._query is None:
+            self._query = {
+                k.lower(): v
+                for k, v in parse_qsl(self.query_string.decode("latin-1"), keep_blank_values=True)
+            }
+        return self._query
+
+    @property
+    def tenant_id(self) -> str:
+        assert self.claims is not None
+        return str(self.claims["tid"])
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+    def json(self, *, required: bool = True) -> Any:
+        """The JSON body, with ARM's answers for empty, malformed or non-JSON content."""
+        if self._json is not None:
+            return self._json
+        if not self.body.strip():
+            if required:
+                raise InvalidRequestContent(
+                    "The request content was invalid and could not be deserialized: 'Request body is empty.'."
+                )
+            return None
+        ctype = (self.header("content-type") or "application/json").split(";")[0].strip().lower()
+        if ctype not in ("application/json", "text/json") and not ctype.endswith("+json"):
+            raise UnsupportedMediaType(
+                f"The content media type '{ctype}' is not supported. Only 'application/json' is supported."
+            )
+        try:
+            self._json = json.loads(self.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            msg = str(exc).replace("'", "")
+            raise InvalidRequestContent(
+                f"The request content was invalid and could not be deserialized: '{msg}'."
+            ) from None
+        return self._json
+
+    def json_object(self, *, required: bool = True) -> dict[str, Any]:
+        value = self.json(required=required)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise InvalidRequestContent(
+                "The request content was invalid and could not be deserialized: 'Error converting value to "
+                "type 'Resource'. Path '', line 1, position 1.'."
+            )
+        return value
+
+
+def too_large(length: int) -> RequestEntityTooLarge:
+    return RequestEntityTooLarge(
+        f"The request content size '{length}' exceeds the maximum allowed size of '{MAX_BODY}' bytes."
+    )

@@ -1,0 +1,122 @@
+"""What a client needs to reach azemu: endpoint, CA bundle, credentials - as env vars or an az profile."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from azemu.server.datadir import DataDir
+
+AZ_CLI_VERSION = "2.91.0"
+
+
+def endpoint_for(port: int) -> str:
+    return f"https://localhost:{port}"
+
+
+def env_vars(data: DataDir, port: int) -> dict[str, str]:
+    ep = endpoint_for(port)
+    d = data.defaults
+    return {
+        "AZEMU_ENDPOINT": ep,
+        "AZURE_RESOURCE_MANAGER_ENDPOINT": ep,
+        "REQUESTS_CA_BUNDLE": str(data.tls.bundle),
+        "SSL_CERT_FILE": str(data.tls.bundle),
+        "AZURE_AUTHORITY_HOST": ep,
+        "AZURE_TENANT_ID": d.tenant_id,
+        "AZURE_CLIENT_ID": d.client_id,
+        "AZURE_CLIENT_SECRET": d.client_secret,
+        "AZURE_SUBSCRIPTION_ID": d.subscription_id,
+        "AZURE_CORE_INSTANCE_DISCOVERY": "false",
+    }
+
+
+def cloud_config(ep: str) -> dict[str, object]:
+    return {
+        "endpoints": {
+            "activeDirectory": ep,
+            "activeDirectoryResourceId": ep,
+            "activeDirectoryGraphResourceId": ep + "/",
+            "management": ep + "/",
+            "microsoftGraphResourceId": ep + "/",
+            "resourceManager": ep + "/",
+            "logAnalyticsResourceId": ep,
+        }
+    }
+
+
+def find_az() -> str | None:
+    explicit = os.environ.get("AZEMU_AZ_CLI")
+    if explicit:
+        return explicit
+    found = shutil.which("az")
+    if found:
+        return found
+    venv_az = Path(os.environ.get("AZEMU_AZ_VENV", "~/.azemu-az")).expanduser() / "bin" / "az"
+    return str(venv_az) if venv_az.exists() else None
+
+
+def install_az() -> str:
+    """Install the pinned az CLI into a virtual environment of its own (its pins clash with the SDK's)."""
+    venv = Path(os.environ.get("AZEMU_AZ_VENV", "~/.azemu-az")).expanduser()
+    print(f"azemu: installing azure-cli=={AZ_CLI_VERSION} into {venv} (once)...", file=sys.stderr)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", f"azure-cli=={AZ_CLI_VERSION}"], check=True)
+    return str(venv / "bin" / "az")
+
+
+def az_env(data: DataDir, port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "AZURE_CONFIG_DIR": str(data.root / f"az-config-{port}"),
+            "REQUESTS_CA_BUNDLE": str(data.tls.bundle),
+            "AZURE_CORE_INSTANCE_DISCOVERY": "false",
+            "AZURE_CORE_COLLECT_TELEMETRY": "false",
+            "AZURE_CORE_NO_COLOR": "true",
+            "AZURE_CORE_ONLY_SHOW_ERRORS": "true",
+            "AZURE_CORE_SURVEY_MESSAGE": "false",
+        }
+    )
+    return env
+
+
+def ensure_az_login(az: str, data: DataDir, port: int) -> dict[str, str]:
+    """Register the cloud and log in once per (data dir, port); later calls reuse the profile."""
+    env = az_env(data, port)
+    cfg = Path(env["AZURE_CONFIG_DIR"])
+    marker = cfg / "azemu-login.json"
+    ep = endpoint_for(port)
+    d = data.defaults
+    wanted = {"endpoint": ep, "tenant": d.tenant_id, "client": d.client_id}
+    if marker.exists() and json.loads(marker.read_text()) == wanted:
+        return env
+    cfg.mkdir(parents=True, exist_ok=True)
+    steps = [
+        [az, "cloud", "register", "--name", "AzEmu", "--cloud-config", json.dumps(cloud_config(ep))],
+        [az, "cloud", "set", "--name", "AzEmu"],
+        [az, "config", "set", "core.instance_discovery=false", "core.collect_telemetry=false"],
+        [
+            az,
+            "login",
+            "--service-principal",
+            "-u",
+            d.client_id,
+            "-p",
+            d.client_secret,
+            "--tenant",
+            d.tenant_id,
+            "-o",
+            "none",
+        ],
+    ]
+    for step in steps:
+        done = subprocess.run(step, env=env, capture_output=True, text=True)
+        if done.returncode != 0 and not (step[1:3] == ["cloud", "register"] and "already" in done.stderr):
+            raise RuntimeError(f"{' '.join(step[:3])} failed: {done.stderr.strip()}")
+    marker.write_text(json.dumps(wanted))
+    return env

@@ -1,0 +1,156 @@
+"""``azemu``: serve, env, az, status, reset."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import ssl
+import subprocess
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from azemu.cli import clientenv
+from azemu.clock.profiles import parse_profile
+from azemu.server.datadir import default_data_dir, open_data_dir
+from azemu.settings import Settings
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="azemu: a local emulator of Azure's VM image lifecycle."
+)
+console = Console(stderr=True)
+
+DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default ~/.azemu).")]
+PortOpt = Annotated[int, typer.Option("--port", help="Port azemu listens on.")]
+
+
+def _data_dir(value: Path | None) -> Path:
+    return (value or default_data_dir()).expanduser().resolve()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
+    port: PortOpt = 8443,
+    data_dir: DataDirOpt = None,
+    in_memory: Annotated[bool, typer.Option("--in-memory", help="Keep state in memory only.")] = False,
+    latency: Annotated[str, typer.Option(help="instant | realistic | scaled:<factor>")] = "instant",
+    loose: Annotated[bool, typer.Option("--loose", help="Accept any api-version.")] = False,
+    rules: Annotated[
+        str, typer.Option(help="azure (default) | textbook (the seed's stricter rules)")
+    ] = "azure",
+    log_level: Annotated[str, typer.Option(help="debug | info | warning | error")] = "info",
+    no_access_log: Annotated[bool, typer.Option("--no-access-log", help="Do not log each request.")] = False,
+) -> None:
+    """Run azemu (HTTPS; a local CA and certificate are created in the data directory on first start)."""
+    from azemu.server.runner import serve as run
+
+    try:
+        profile = parse_profile(latency)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--latency") from None
+    if rules not in ("azure", "textbook"):
+        raise typer.BadParameter("use 'azure' or 'textbook'", param_hint="--rules")
+    run(
+        Settings(
+            data_dir=_data_dir(data_dir),
+            host=host,
+            port=port,
+            in_memory=in_memory,
+            latency=profile,
+            loose=loose,
+            rules=rules,
+            log_level=log_level,
+            access_log=not no_access_log,
+        )
+    )
+
+
+@app.command()
+def env(data_dir: DataDirOpt = None, port: PortOpt = 8443) -> None:
+    """Print the shell ``export`` lines that point az and the Azure SDK at azemu."""
+    data = open_data_dir(_data_dir(data_dir))
+    for key, value in clientenv.env_vars(data, port).items():
+        print(f"export {key}={shlex.quote(value)}")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def az(
+    ctx: typer.Context,
+    data_dir: DataDirOpt = None,
+    port: PortOpt = 8443,
+) -> None:
+    """Run the real az CLI against azemu (isolated profile, logged in as the default service principal)."""
+    data = open_data_dir(_data_dir(data_dir))
+    az_bin = clientenv.find_az() or clientenv.install_az()
+    try:
+        env_ = clientenv.ensure_az_login(az_bin, data, port)
+    except RuntimeError as exc:
+        console.print(f"[red]azemu:[/] {exc}\nIs azemu running on port {port}? Start it with: azemu serve")
+        raise typer.Exit(2) from None
+    done = subprocess.run([az_bin, *ctx.args], env=env_)
+    raise typer.Exit(done.returncode)
+
+
+def _admin(data_dir: Path, port: int, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    data = open_data_dir(data_dir)
+    ep = clientenv.endpoint_for(port)
+    context = ssl.create_default_context(cafile=str(data.tls.ca_cert))
+    d = data.defaults
+    form = urllib.parse.urlencode(
+        {
+            "grant_type": "client_credentials",
+            "client_id": d.client_id,
+            "client_secret": d.client_secret,
+            "scope": "https://management.azure.com/.default",
+        }
+    )
+    with urllib.request.urlopen(f"{ep}/{d.tenant_id}/oauth2/v2.0/token", form.encode(), context=context) as r:
+        token = json.load(r)["access_token"]
+    req = urllib.request.Request(
+        f"{ep}{path}",
+        method=method,
+        data=json.dumps(body).encode() if body else None,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, context=context) as r:
+        return json.load(r)
+
+
+@app.command()
+def status(data_dir: DataDirOpt = None, port: PortOpt = 8443) -> None:
+    """Show whether azemu answers, and its clock and tenants."""
+    root = _data_dir(data_dir)
+    try:
+        data = open_data_dir(root)
+        context = ssl.create_default_context(cafile=str(data.tls.ca_cert))
+        with urllib.request.urlopen(f"{clientenv.endpoint_for(port)}/_azemu/health", context=context) as r:
+            health = json.load(r)
+        result = {
+            "health": health,
+            "clock": _admin(root, port, "GET", "/_azemu/clock"),
+            "tenants": _admin(root, port, "GET", "/_azemu/tenants")["value"],
+        }
+    except (urllib.error.URLError, OSError) as exc:
+        console.print(f"[red]azemu is not answering on port {port}:[/] {exc}")
+        raise typer.Exit(1) from None
+    print(json.dumps(result, indent=2))
+
+
+@app.command()
+def reset(data_dir: DataDirOpt = None, port: PortOpt = 8443) -> None:
+    """Forget every resource and operation (the default tenant and subscription remain)."""
+    print(json.dumps(_admin(_data_dir(data_dir), port, "POST", "/_azemu/reset"), indent=2))
+
+
+def main() -> None:  # pragma: no cover - console entry
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    app(prog_name="azemu")
+    sys.exit(0)

@@ -1,0 +1,1 @@
+"""The controllable clock, latency profiles, fault injection and the job runner."""

@@ -1,0 +1,1 @@
+"""The rules of the system: pure Python, no HTTP."""

@@ -1,0 +1,47 @@
+"""The domain's composition root: one object holding every service, drivable without HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from azemu.clock.clock import Clock
+from azemu.clock.faults import FaultRegistry
+from azemu.domain.operations import Operations
+from azemu.domain.resourcegroups import ResourceGroups
+from azemu.domain.resources import Resources
+from azemu.domain.tenancy import Defaults, Tenancy
+from azemu.state.store import Store
+
+
+@dataclass(frozen=True)
+class Rules:
+    """``azure`` (default) follows real Azure; ``textbook`` enforces the seed's stricter rules."""
+
+    profile: str = "azure"
+
+    @property
+    def textbook(self) -> bool:
+        return self.profile == "textbook"
+
+
+@dataclass
+class Emulator:
+    store: Store
+    clock: Clock
+    defaults: Defaults
+    rules: Rules = field(default_factory=Rules)
+    faults: FaultRegistry = field(default_factory=FaultRegistry)
+
+    def __post_init__(self) -> None:
+        self.tenancy = Tenancy(self.store, self.clock)
+        self.operations = Operations(self.store, self.clock, self.faults)
+        self.resources = Resources(self.store)
+        self.resource_groups = ResourceGroups(self.store, self.clock, self.operations)
+        self.tenancy.ensure_defaults(self.defaults)
+
+    def reset(self) -> None:
+        """Forget every resource, operation, tenant and fault; the defaults come back."""
+        self.store.reset()
+        self.faults.clear()
+        self.tenancy.forget_cache()
+        self.tenancy.ensure_defaults(self.defaults)

@@ -1,0 +1,121 @@
+"""Response shapes for Microsoft.Resources, as Azure returns them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from azemu.arm import apiversions
+from azemu.domain import regions
+from azemu.state.records import ResourceRecord, SubscriptionRecord, TenantRecord
+
+DEFAULT_REGISTERED = frozenset(
+    {"microsoft.resources", "microsoft.compute", "microsoft.network", "microsoft.authorization"}
+)
+
+
+def subscription(sub: SubscriptionRecord) -> dict[str, Any]:
+    return {
+        "id": f"/subscriptions/{sub.id}",
+        "authorizationSource": "RoleBased",
+        "managedByTenants": [],
+        "subscriptionId": sub.id,
+        "tenantId": sub.tenant_id,
+        "displayName": sub.display_name,
+        "state": sub.state,
+        "subscriptionPolicies": {
+            "locationPlacementId": "Public_2014-09-01",
+            "quotaId": "PayAsYouGo_2014-09-01",
+            "spendingLimit": "Off",
+        },
+    }
+
+
+def tenant(t: TenantRecord) -> dict[str, Any]:
+    return {
+        "id": f"/tenants/{t.id}",
+        "tenantId": t.id,
+        "countryCode": "US",
+        "displayName": t.display_name,
+        "domains": [t.default_domain],
+        "tenantCategory": "Home",
+        "defaultDomain": t.default_domain,
+        "tenantType": "AAD",
+    }
+
+
+def location(sub_id: str, region: dict[str, Any]) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        k: region[k]
+        for k in (
+            "regionType",
+            "regionCategory",
+            "geography",
+            "geographyGroup",
+            "longitude",
+            "latitude",
+            "physicalLocation",
+        )
+        if k in region
+    }
+    meta["pairedRegion"] = [
+        {"name": p, "id": f"/subscriptions/{sub_id}/locations/{p}"} for p in region.get("pairedRegion", [])
+    ]
+    return {
+        "id": f"/subscriptions/{sub_id}/locations/{region['name']}",
+        "name": region["name"],
+        "type": "Region",
+        "displayName": region["displayName"],
+        "regionalDisplayName": region.get("regionalDisplayName", region["displayName"]),
+        "metadata": meta,
+    }
+
+
+def resource_group(rec: ResourceRecord) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": rec.id,
+        "name": rec.name,
+        "type": rec.type,
+        "location": rec.location,
+        "tags": rec.body.get("tags") or {},
+        "properties": {"provisioningState": "Deleting" if rec.state == "Deleting" else "Succeeded"},
+    }
+    if rec.body.get("managedBy"):
+        body["managedBy"] = rec.body["managedBy"]
+    return body
+
+
+def namespaces() -> dict[str, str]:
+    """lower-case namespace -> its canonical spelling, for every namespace azemu serves."""
+    names = {key[0]: spelled[0] for key, spelled in apiversions.spellings().items()}
+    names["microsoft.authorization"] = "Microsoft.Authorization"
+    return names
+
+
+def provider(namespace: str, sub: SubscriptionRecord | None) -> dict[str, Any]:
+    ns_lower = namespace.lower()
+    ns = namespaces()[ns_lower]
+    display = [r["displayName"] for r in regions.all_regions()]
+    types = []
+    raw = apiversions.table()
+    for (tns, rtype), versions in sorted(raw.items()):
+        if tns != ns_lower:
+            continue
+        spelled = apiversions.spellings()[(tns, rtype)][1]
+        types.append(
+            {
+                "resourceType": spelled,
+                "locations": [] if spelled.startswith("locations") else display,
+                "apiVersions": list(versions),
+                "defaultApiVersion": versions[0],
+                "capabilities": "None",
+            }
+        )
+    body: dict[str, Any] = {"namespace": ns, "resourceTypes": types}
+    if sub is None:
+        body["id"] = f"/providers/{ns}"
+    else:
+        body["id"] = f"/subscriptions/{sub.id}/providers/{ns}"
+        default = "Registered" if ns_lower in DEFAULT_REGISTERED else "NotRegistered"
+        body["registrationState"] = sub.registrations.get(ns_lower, default)
+        body["registrationPolicy"] = "RegistrationRequired"
+    return body

@@ -1,0 +1,1 @@
+"""The HTTPS server: ASGI app, middleware order, identity endpoints, LRO status endpoints, admin API."""

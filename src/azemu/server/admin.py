@@ -1,0 +1,181 @@
+"""The admin API under ``/_azemu``: health, reset, tenancy, the clock and fault injection.
+
+Health answers anyone on loopback; everything else needs a valid azemu bearer token, and changes need one
+from the default (operator) tenant.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from azemu import __version__
+from azemu.arm.http import Request, Response
+from azemu.arm.lro import iso, status_body
+from azemu.arm.router import Router
+from azemu.clock.faults import FaultRule
+from azemu.clock.profiles import parse_profile
+from azemu.domain.emulator import Emulator
+from azemu.domain.errors import AuthorizationFailed, BadRequest, NotFound
+from azemu.settings import Settings
+
+PREFIX = "/_azemu"
+
+
+class Admin:
+    def __init__(self, emulator: Emulator, settings: Settings) -> None:
+        self.emu = emulator
+        self.settings = settings
+        self.started = time.time()
+
+    def register(self, router: Router) -> None:
+        r = router.add
+        r("GET", PREFIX + "/health", self.health, api=None, auth=False)
+        r("POST", PREFIX + "/reset", self.reset, api=None)
+        r("GET", PREFIX + "/tenants", self.list_tenants, api=None)
+        r("POST", PREFIX + "/tenants", self.create_tenant, api=None)
+        r("POST", PREFIX + "/tenants/{tenantId}/subscriptions", self.create_subscription, api=None)
+        r("POST", PREFIX + "/tenants/{tenantId}/servicePrincipals", self.add_principal, api=None)
+        r("GET", PREFIX + "/clock", self.get_clock, api=None)
+        r("POST", PREFIX + "/clock", self.set_clock, api=None)
+        r("GET", PREFIX + "/faults", self.list_faults, api=None)
+        r("POST", PREFIX + "/faults", self.add_fault, api=None)
+        r("DELETE", PREFIX + "/faults", self.clear_faults, api=None)
+        r("DELETE", PREFIX + "/faults/{faultId}", self.remove_fault, api=None)
+        r("GET", PREFIX + "/operations", self.list_operations, api=None)
+
+    def _operator(self, req: Request) -> None:
+        if req.tenant_id.lower() != self.emu.defaults.tenant_id.lower():
+            raise AuthorizationFailed(
+                f"The client '{req.claims.get('oid') if req.claims else ''}' with object id does not have "
+                "authorization to perform action 'azemu/admin/write' over scope '/_azemu'."
+            )
+
+    def health(self, req: Request) -> Response:
+        return Response(
+            200,
+            {
+                "status": "ok",
+                "version": __version__,
+                "latency": str(self.emu.clock.profile),
+                "rules": self.emu.rules.profile,
+                "inMemory": self.settings.in_memory,
+                "uptimeSeconds": round(time.time() - self.started, 3),
+            },
+        )
+
+    def reset(self, req: Request) -> Response:
+        self._operator(req)
+        self.emu.reset()
+        return Response(200, {"status": "reset"})
+
+    def list_tenants(self, req: Request) -> Response:
+        return Response(
+            200,
+            {
+                "value": [
+                    {
+                        "tenantId": t.id,
+                        "displayName": t.display_name,
+                        "defaultDomain": t.default_domain,
+                        "subscriptions": [s.id for s in self.emu.tenancy.subscriptions_of(t.id)],
+                    }
+                    for t in self.emu.tenancy.tenants()
+                ]
+            },
+        )
+
+    def create_tenant(self, req: Request) -> Response:
+        self._operator(req)
+        body = req.json_object(required=False)
+        t = self.emu.tenancy.create_tenant(
+            str(body.get("displayName") or "Tenant"), body.get("domain"), body.get("tenantId")
+        )
+        return Response(
+            201, {"tenantId": t.id, "displayName": t.display_name, "defaultDomain": t.default_domain}
+        )
+
+    def create_subscription(self, req: Request) -> Response:
+        self._operator(req)
+        body = req.json_object(required=False)
+        s = self.emu.tenancy.create_subscription(
+            req.params["tenantId"],
+            str(body.get("displayName") or "Azure subscription"),
+            body.get("subscriptionId"),
+        )
+        return Response(201, {"subscriptionId": s.id, "tenantId": s.tenant_id, "displayName": s.display_name})
+
+    def add_principal(self, req: Request) -> Response:
+        self._operator(req)
+        body = req.json_object()
+        client_id = body.get("clientId")
+        if not isinstance(client_id, str) or not client_id:
+            raise BadRequest("'clientId' is required.", target="clientId")
+        sp = self.emu.tenancy.add_service_principal(
+            req.params["tenantId"], client_id, body.get("secret"), str(body.get("displayName") or "")
+        )
+        return Response(201, {"clientId": sp.client_id, "tenantId": sp.tenant_id, "objectId": sp.object_id})
+
+    def _clock_view(self) -> dict[str, Any]:
+        c = self.emu.clock
+        return {"now": iso(c.now()), "offsetSeconds": c.offset, "latency": str(c.profile)}
+
+    def get_clock(self, req: Request) -> Response:
+        return Response(200, self._clock_view())
+
+    def set_clock(self, req: Request) -> Response:
+        self._operator(req)
+        body = req.json_object()
+        if "latency" in body:
+            try:
+                self.emu.clock.profile = parse_profile(str(body["latency"]))
+            except ValueError as exc:
+                raise BadRequest(str(exc), target="latency") from None
+        if "advance" in body:
+            seconds = body["advance"]
+            if not isinstance(seconds, int | float) or seconds < 0:
+                raise BadRequest("'advance' must be a number of seconds >= 0.", target="advance")
+            self.emu.clock.advance(float(seconds))
+        return Response(200, self._clock_view())
+
+    def list_faults(self, req: Request) -> Response:
+        return Response(200, {"value": [r.to_dict() for r in self.emu.faults.rules()]})
+
+    def add_fault(self, req: Request) -> Response:
+        self._operator(req)
+        body = req.json_object()
+        allowed = {
+            "kind",
+            "resource_contains",
+            "action",
+            "error_code",
+            "error_message",
+            "delay_seconds",
+            "remaining",
+        }
+        unknown = set(body) - allowed
+        if unknown:
+            raise BadRequest(f"Unknown fault properties: {', '.join(sorted(unknown))}.")
+        try:
+            rule = self.emu.faults.add(FaultRule(**body))
+        except (TypeError, ValueError) as exc:
+            raise BadRequest(str(exc)) from None
+        return Response(201, rule.to_dict())
+
+    def clear_faults(self, req: Request) -> Response:
+        self._operator(req)
+        self.emu.faults.clear()
+        return Response(200, {"value": []})
+
+    def remove_fault(self, req: Request) -> Response:
+        self._operator(req)
+        if not self.emu.faults.remove(req.params["faultId"]):
+            raise NotFound(f"Fault '{req.params['faultId']}' not found.")
+        return Response(200, {"status": "removed"})
+
+    def list_operations(self, req: Request) -> Response:
+        with self.emu.store.read() as tx:
+            ops = tx.list_operations()
+        return Response(
+            200, {"value": [{**status_body(o), "kind": o.kind, "resourceId": o.resource_id} for o in ops]}
+        )

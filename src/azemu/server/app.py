@@ -1,0 +1,225 @@
+"""The ASGI application. One request passes these stages, in this order:
+
+1. request ids      ``x-ms-request-id`` minted, ``x-ms-correlation-request-id`` echoed or minted
+2. body             read with ARM's 4 MiB limit (413 beyond)
+3. route            case-insensitive ARM routing (404/405 in the ARM envelope when nothing matches)
+4. auth             bearer JWT verified (signature once per token, expiry every time), tenant resolved,
+                    subscription ownership checked (401/404 as Azure answers)
+5. api-version      checked against the resource type's published versions
+6. handler          provider code: parse, call the domain, shape the response
+7. error envelope   any AzureError becomes ``{"error": {...}}`` with its status; anything else is logged
+                    and answered as ``InternalServerError`` - never a stack trace
+
+Stages run inline in one callable rather than as nested middleware objects: this is the hot path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+from azemu.arm import apiversions
+from azemu.arm.http import MAX_BODY, Request, Response, too_large
+from azemu.arm.lro import OperationEndpoints
+from azemu.arm.router import Router
+from azemu.clock.jobs import JobRunner
+from azemu.domain.emulator import Emulator
+from azemu.domain.errors import (
+    AzureError,
+    InternalServerError,
+    InvalidResourceType,
+    MethodNotAllowed,
+    NotFound,
+)
+from azemu.providers import resources as resources_provider
+from azemu.providers.base import ProviderContext
+from azemu.providers.resources import views as resource_views
+from azemu.server.admin import Admin
+from azemu.server.identity import Identity
+from azemu.server.tokens import TokenService
+from azemu.settings import Settings
+
+log = logging.getLogger("azemu.server")
+access_log = logging.getLogger("azemu.access")
+
+_BASE_HEADERS = [
+    (b"cache-control", b"no-cache"),
+    (b"pragma", b"no-cache"),
+    (b"expires", b"-1"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"strict-transport-security", b"max-age=31536000; includeSubDomains"),
+]
+
+
+class AzemuApp:
+    def __init__(self, emulator: Emulator, tokens: TokenService, settings: Settings) -> None:
+        self.emulator = emulator
+        self.tokens = tokens
+        self.settings = settings
+        self.router = Router()
+        ctx = ProviderContext(emulator, settings)
+        resources_provider.register(self.router, ctx)
+        OperationEndpoints(emulator).register(self.router)
+        Admin(emulator, settings).register(self.router)
+        Identity(emulator, tokens).register(self.router)
+        self.jobs = JobRunner(emulator.clock, emulator.operations.finish_due)
+        emulator.operations.attach_scheduler(self.jobs.schedule)
+        self._jobs_task: asyncio.Task[None] | None = None
+        self._ratelimit = {"reads": 12000, "writes": 1200, "deletes": 15000, "window": time.time()}
+
+    # ASGI ------------------------------------------------------------------------------------------
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self.startup()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self._jobs_task is not None:
+                    self._jobs_task.cancel()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def startup(self) -> None:
+        resumed = self.emulator.operations.resume()
+        if resumed:
+            log.info("resumed %d unfinished operation(s) after restart", resumed)
+        self._jobs_task = asyncio.get_running_loop().create_task(self.jobs.run_forever())
+
+    async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        started = time.perf_counter()
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        request_id = str(uuid.uuid4())
+        correlation = headers.get("x-ms-correlation-request-id") or request_id
+        host = headers.get("host") or f"{self.settings.host}:{self.settings.port}"
+        method = scope["method"]
+        req = Request(
+            method, scope["path"], scope.get("query_string", b""), headers, b"", f"https://{host}", request_id
+        )
+        try:
+            req.body = await self._read_body(headers, receive)
+            response = self._dispatch(req)
+        except AzureError as err:
+            response = Response(err.status, err.to_body(), headers=dict(err.headers))
+        except Exception:
+            log.exception("unhandled error on %s %s (request %s)", method, scope["path"], request_id)
+            internal = InternalServerError(
+                f"The server encountered an internal error. Please retry the request. (request id {request_id})"
+            )
+            response = Response(internal.status, internal.to_body())
+        if method == "HEAD":
+            response.body = None
+        body = response.encode()
+        out = [
+            (b"x-ms-request-id", request_id.encode()),
+            (b"x-ms-correlation-request-id", correlation.encode("latin-1")),
+            *_BASE_HEADERS,
+            *self._ratelimit_headers(method),
+        ]
+        client_req = headers.get("x-ms-client-request-id")
+        if client_req:
+            out.append((b"x-ms-client-request-id", client_req.encode("latin-1")))
+        if body or response.status not in (204, 304):
+            out.append((b"content-type", response.content_type.encode()))
+        out.append((b"content-length", str(len(body)).encode()))
+        for k, v in response.headers.items():
+            out.append((k.lower().encode(), v.encode("latin-1")))
+        await send({"type": "http.response.start", "status": response.status, "headers": out})
+        await send({"type": "http.response.body", "body": body})
+        if self.settings.access_log:
+            access_log.info(
+                json.dumps(
+                    {
+                        "requestId": request_id,
+                        "correlationId": correlation,
+                        "method": method,
+                        "path": scope["path"],
+                        "status": response.status,
+                        "ms": round((time.perf_counter() - started) * 1000, 2),
+                        "apiVersion": req.api_version,
+                    }
+                )
+            )
+
+    async def _read_body(self, headers: dict[str, str], receive: Any) -> bytes:
+        length = headers.get("content-length")
+        if length and length.isdigit() and int(length) > MAX_BODY:
+            raise too_large(int(length))
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            chunk = message.get("body", b"")
+            if chunk:
+                size += len(chunk)
+                if size > MAX_BODY:
+                    raise too_large(size)
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    def _ratelimit_headers(self, method: str) -> list[tuple[bytes, bytes]]:
+        rl = self._ratelimit
+        if time.time() - rl["window"] > 3600:
+            rl.update(reads=12000, writes=1200, deletes=15000, window=time.time())
+        kind = "reads" if method in ("GET", "HEAD") else "deletes" if method == "DELETE" else "writes"
+        rl[kind] = max(0, rl[kind] - 1)
+        return [(f"x-ms-ratelimit-remaining-subscription-{kind}".encode(), str(int(rl[kind])).encode())]
+
+    # the stages ------------------------------------------------------------------------------------
+    def _dispatch(self, req: Request) -> Response:
+        route, params, path_known = self.router.match(req.method, req.path)
+        if route is None:
+            if path_known:
+                raise MethodNotAllowed(f"The requested resource does not support http method '{req.method}'.")
+            return self._unrouted(req)
+        req.params = params
+        if route.auth:
+            req.claims = self.tokens.verify_header(req.header("authorization"))
+            sub = params.get("subscriptionId")
+            if sub is not None:
+                self.emulator.tenancy.check_access(req.claims["tid"], sub)
+        warning = None
+        if route.api is not None:
+            resolved = apiversions.check(
+                route.api[0], route.api[1], req.query.get("api-version"), loose=self.settings.loose
+            )
+            req.api_version, warning = resolved.version, resolved.warning
+        response = route.handler(req)
+        if warning:
+            response.headers["Warning"] = warning
+        return response
+
+    def _unrouted(self, req: Request) -> Response:
+        """No route: answer as ARM does for unknown namespaces, types and paths."""
+        parts = [p for p in req.path.split("/") if p]
+        lowered = [p.lower() for p in parts]
+        if "providers" in lowered:
+            req.claims = self.tokens.verify_header(req.header("authorization"))
+            if len(lowered) > 1 and lowered[0] == "subscriptions":
+                self.emulator.tenancy.check_access(req.claims["tid"], parts[1])
+            i = lowered.index("providers")
+            if i + 1 < len(parts):
+                ns = parts[i + 1]
+                if ns.lower() not in resource_views.namespaces():
+                    raise NotFound(
+                        f"The resource namespace '{ns}' is invalid.",
+                        code="InvalidResourceNamespace",
+                        status=400,
+                    )
+                rtype = parts[i + 2] if i + 2 < len(parts) else ""
+                raise InvalidResourceType(
+                    f"The resource type '{rtype}' could not be found in the namespace '{ns}' for api version "
+                    f"'{req.query.get('api-version', '')}'."
+                )
+        raise NotFound(f"The requested URI '{req.path}' does not exist.", code="NotFound")

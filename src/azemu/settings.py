@@ -1,0 +1,21 @@
+"""What ``azemu serve`` was asked for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from azemu.clock.profiles import INSTANT, LatencyProfile
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8443
+    in_memory: bool = False
+    latency: LatencyProfile = INSTANT
+    loose: bool = False
+    rules: str = "azure"
+    log_level: str = "info"
+    access_log: bool = True

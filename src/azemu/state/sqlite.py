@@ -1,0 +1,292 @@
+"""SQLite (WAL) implementation of the store, on SQLAlchemy Core.
+
+One connection, serialised by a re-entrant lock: azemu serves from one event loop, and a single writer is
+what SQLite wants anyway. ``synchronous=FULL`` makes every acknowledged commit survive a crash.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Float,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    select,
+)
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.pool import StaticPool
+
+from azemu.state.records import (
+    OperationRecord,
+    ResourceRecord,
+    ServicePrincipalRecord,
+    SubscriptionRecord,
+    TenantRecord,
+)
+
+metadata = MetaData()
+
+tenants = Table(
+    "tenants",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("data", Text, nullable=False),
+)
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("tenant_id", String, nullable=False, index=True),
+    Column("data", Text, nullable=False),
+)
+service_principals = Table(
+    "service_principals",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("tenant_id", String, nullable=False, index=True),
+    Column("data", Text, nullable=False),
+)
+resources = Table(
+    "resources",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("subscription_id", String, nullable=False),
+    Column("resource_group", String),
+    Column("type", String, nullable=False),
+    Column("parent_key", String),
+    Column("data", Text, nullable=False),
+    Index("ix_resources_scope", "subscription_id", "resource_group", "type"),
+    Index("ix_resources_parent", "parent_key"),
+)
+operations = Table(
+    "operations",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("status", String, nullable=False, index=True),
+    Column("due_at", Float, nullable=False),
+    Column("data", Text, nullable=False),
+)
+settings = Table(
+    "settings",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+
+# Point reads by primary key are the hot path (every ARM GET, every poll): they go straight to the DBAPI
+# cursor of the same connection (same transaction), skipping SQLAlchemy's per-statement machinery, which
+# costs several times the query itself. Everything else uses SQLAlchemy Core.
+_GET_RESOURCE = "SELECT data FROM resources WHERE key = ?"
+_GET_SUBSCRIPTION = "SELECT data FROM subscriptions WHERE id = ?"
+_GET_OPERATION = "SELECT data FROM operations WHERE id = ?"
+
+
+def _dump(rec: Any) -> str:
+    return json.dumps(dataclasses.asdict(rec), separators=(",", ":"))
+
+
+def _upsert(conn: Connection, table: Table, values: dict[str, Any], pk: str) -> None:
+    stmt = sqlite_insert(table).values(**values)
+    stmt = stmt.on_conflict_do_update(index_elements=[pk], set_={k: v for k, v in values.items() if k != pk})
+    conn.execute(stmt)
+
+
+class SqliteTxn:
+    def __init__(self, conn: Connection, raw: Any) -> None:
+        self.conn = conn
+        self.raw = raw  # the sqlite3.Connection under ``conn``
+
+    def _point(self, sql: str, key: str) -> Any:
+        row = self.raw.execute(sql, (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    # resources -------------------------------------------------------------------------------------
+    def get_resource(self, key: str) -> ResourceRecord | None:
+        data = self._point(_GET_RESOURCE, key)
+        return ResourceRecord(**data) if data else None
+
+    def put_resource(self, rec: ResourceRecord) -> None:
+        _upsert(
+            self.conn,
+            resources,
+            {
+                "key": rec.key,
+                "subscription_id": rec.subscription_id.lower(),
+                "resource_group": rec.resource_group.lower() if rec.resource_group else None,
+                "type": rec.type.lower(),
+                "parent_key": rec.parent_key,
+                "data": _dump(rec),
+            },
+            "key",
+        )
+
+    def delete_resource(self, key: str) -> None:
+        self.conn.execute(delete(resources).where(resources.c.key == key))
+
+    def list_resources(
+        self,
+        *,
+        subscription_id: str | None = None,
+        resource_group: str | None = None,
+        type: str | None = None,
+        parent_key: str | None = None,
+    ) -> list[ResourceRecord]:
+        q = select(resources.c.data)
+        if subscription_id is not None:
+            q = q.where(resources.c.subscription_id == subscription_id.lower())
+        if resource_group is not None:
+            q = q.where(resources.c.resource_group == resource_group.lower())
+        if type is not None:
+            q = q.where(resources.c.type == type.lower())
+        if parent_key is not None:
+            q = q.where(resources.c.parent_key == parent_key)
+        q = q.order_by(resources.c.key)
+        return [ResourceRecord(**json.loads(r[0])) for r in self.conn.execute(q)]
+
+    # tenancy ---------------------------------------------------------------------------------------
+    def get_tenant(self, tenant_id: str) -> TenantRecord | None:
+        row = self.conn.execute(select(tenants.c.data).where(tenants.c.id == tenant_id.lower())).first()
+        return TenantRecord(**json.loads(row[0])) if row else None
+
+    def put_tenant(self, rec: TenantRecord) -> None:
+        _upsert(self.conn, tenants, {"id": rec.id.lower(), "data": _dump(rec)}, "id")
+
+    def list_tenants(self) -> list[TenantRecord]:
+        rows = self.conn.execute(select(tenants.c.data).order_by(tenants.c.id))
+        return [TenantRecord(**json.loads(r[0])) for r in rows]
+
+    def get_subscription(self, subscription_id: str) -> SubscriptionRecord | None:
+        data = self._point(_GET_SUBSCRIPTION, subscription_id.lower())
+        return SubscriptionRecord(**data) if data else None
+
+    def put_subscription(self, rec: SubscriptionRecord) -> None:
+        values = {"id": rec.id.lower(), "tenant_id": rec.tenant_id.lower(), "data": _dump(rec)}
+        _upsert(self.conn, subscriptions, values, "id")
+
+    def list_subscriptions(self, tenant_id: str | None = None) -> list[SubscriptionRecord]:
+        q = select(subscriptions.c.data).order_by(subscriptions.c.id)
+        if tenant_id is not None:
+            q = q.where(subscriptions.c.tenant_id == tenant_id.lower())
+        return [SubscriptionRecord(**json.loads(r[0])) for r in self.conn.execute(q)]
+
+    def get_service_principal(self, client_id: str, tenant_id: str) -> ServicePrincipalRecord | None:
+        key = f"{tenant_id}/{client_id}".lower()
+        row = self.conn.execute(
+            select(service_principals.c.data).where(service_principals.c.key == key)
+        ).first()
+        return ServicePrincipalRecord(**json.loads(row[0])) if row else None
+
+    def put_service_principal(self, rec: ServicePrincipalRecord) -> None:
+        key = f"{rec.tenant_id}/{rec.client_id}".lower()
+        values = {"key": key, "tenant_id": rec.tenant_id.lower(), "data": _dump(rec)}
+        _upsert(self.conn, service_principals, values, "key")
+
+    def list_service_principals(self, tenant_id: str | None = None) -> list[ServicePrincipalRecord]:
+        q = select(service_principals.c.data).order_by(service_principals.c.key)
+        if tenant_id is not None:
+            q = q.where(service_principals.c.tenant_id == tenant_id.lower())
+        return [ServicePrincipalRecord(**json.loads(r[0])) for r in self.conn.execute(q)]
+
+    # operations ------------------------------------------------------------------------------------
+    def get_operation(self, op_id: str) -> OperationRecord | None:
+        data = self._point(_GET_OPERATION, op_id.lower())
+        return OperationRecord(**data) if data else None
+
+    def put_operation(self, rec: OperationRecord) -> None:
+        values = {"id": rec.id.lower(), "status": rec.status, "due_at": rec.due_at, "data": _dump(rec)}
+        _upsert(self.conn, operations, values, "id")
+
+    def list_operations(self, *, unfinished_only: bool = False) -> list[OperationRecord]:
+        q = select(operations.c.data).order_by(operations.c.due_at)
+        if unfinished_only:
+            q = q.where(operations.c.status.not_in(["Succeeded", "Failed", "Canceled"]))
+        return [OperationRecord(**json.loads(r[0])) for r in self.conn.execute(q)]
+
+    # settings --------------------------------------------------------------------------------------
+    def get_setting(self, name: str) -> str | None:
+        row = self.conn.execute(select(settings.c.value).where(settings.c.name == name)).first()
+        return str(row[0]) if row else None
+
+    def put_setting(self, name: str, value: str) -> None:
+        _upsert(self.conn, settings, {"name": name, "value": value}, "name")
+
+
+class SqliteStore:
+    """``path=None`` keeps everything in memory (``--in-memory``)."""
+
+    def __init__(self, path: Path | None) -> None:
+        url = f"sqlite:///{path}" if path is not None else "sqlite://"
+        self.engine = create_engine(
+            url,
+            poolclass=StaticPool,
+            connect_args={"check_same_thread": False},
+        )
+
+        @event.listens_for(self.engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            if path is not None:
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA busy_timeout=5000")
+            cur.close()
+
+        metadata.create_all(self.engine)
+        self._conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        self._raw = self._conn.connection.dbapi_connection
+        self._lock = threading.RLock()
+        self._depth = 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqliteTxn]:
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield SqliteTxn(self._conn, self._raw)
+                finally:
+                    self._depth -= 1
+                return
+            self._depth = 1
+            self._conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield SqliteTxn(self._conn, self._raw)
+            except BaseException:
+                self._conn.exec_driver_sql("ROLLBACK")
+                raise
+            else:
+                self._conn.exec_driver_sql("COMMIT")
+            finally:
+                self._depth = 0
+
+    @contextmanager
+    def read(self) -> Iterator[SqliteTxn]:
+        """A read-only view: no write lock taken, sees every committed write."""
+        with self._lock:
+            yield SqliteTxn(self._conn, self._raw)
+
+    def reset(self) -> None:
+        with self.transaction() as tx:
+            for table in reversed(metadata.sorted_tables):
+                tx.conn.execute(delete(table))
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+            self.engine.dispose()
