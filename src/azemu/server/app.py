@@ -16,10 +16,11 @@ Stages run inline in one callable rather than as nested middleware objects: this
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
+import os
 import time
-import uuid
 from typing import Any
 
 from azemu.arm import apiversions
@@ -55,6 +56,23 @@ _BASE_HEADERS = [
 ]
 
 
+_RATELIMIT_NAMES = {
+    k: f"x-ms-ratelimit-remaining-subscription-{k}".encode() for k in ("reads", "writes", "deletes")
+}
+
+
+class RequestIds:
+    """GUID-shaped request ids: a random per-process prefix and a counter (unique, and cheaper than uuid4)."""
+
+    def __init__(self) -> None:
+        r = os.urandom(10).hex()
+        self._prefix = f"{r[:8]}-{r[8:12]}-4{r[13:16]}-{'89ab'[int(r[16], 16) % 4]}{r[17:20]}-"
+        self._counter = itertools.count(int.from_bytes(os.urandom(3), "big") << 24)
+
+    def next(self) -> str:
+        return f"{self._prefix}{next(self._counter) & 0xFFFFFFFFFFFF:012x}"
+
+
 class AzemuApp:
     def __init__(self, emulator: Emulator, tokens: TokenService, settings: Settings) -> None:
         self.emulator = emulator
@@ -69,6 +87,7 @@ class AzemuApp:
         self.jobs = JobRunner(emulator.clock, emulator.operations.finish_due)
         emulator.operations.attach_scheduler(self.jobs.schedule)
         self._jobs_task: asyncio.Task[None] | None = None
+        self._ids = RequestIds()
         self._ratelimit = {"reads": 12000, "writes": 1200, "deletes": 15000, "window": time.time()}
 
     # ASGI ------------------------------------------------------------------------------------------
@@ -98,8 +117,8 @@ class AzemuApp:
 
     async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         started = time.perf_counter()
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        request_id = str(uuid.uuid4())
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}  # ASGI: lower-case
+        request_id = self._ids.next()
         correlation = headers.get("x-ms-correlation-request-id") or request_id
         host = headers.get("host") or f"{self.settings.host}:{self.settings.port}"
         method = scope["method"]
@@ -174,7 +193,7 @@ class AzemuApp:
             rl.update(reads=12000, writes=1200, deletes=15000, window=time.time())
         kind = "reads" if method in ("GET", "HEAD") else "deletes" if method == "DELETE" else "writes"
         rl[kind] = max(0, rl[kind] - 1)
-        return [(f"x-ms-ratelimit-remaining-subscription-{kind}".encode(), str(int(rl[kind])).encode())]
+        return [(_RATELIMIT_NAMES[kind], str(int(rl[kind])).encode())]
 
     # the stages ------------------------------------------------------------------------------------
     def _dispatch(self, req: Request) -> Response:

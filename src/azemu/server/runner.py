@@ -66,4 +66,5 @@ def serve(settings: Settings) -> None:
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=5,
+        server_header=False,  # Azure sends no "server: uvicorn"
     )

@@ -95,6 +95,7 @@ settings = Table(
 _GET_RESOURCE = "SELECT data FROM resources WHERE key = ?"
 _GET_SUBSCRIPTION = "SELECT data FROM subscriptions WHERE id = ?"
 _GET_OPERATION = "SELECT data FROM operations WHERE id = ?"
+_CACHE_MAX = 50_000
 
 
 def _dump(rec: Any) -> str:
@@ -108,9 +109,14 @@ def _upsert(conn: Connection, table: Table, values: dict[str, Any], pk: str) -> 
 
 
 class SqliteTxn:
-    def __init__(self, conn: Connection, raw: Any) -> None:
+    """``cache`` (read views only) holds committed resource documents as JSON text: immutable, so a reader
+    can never alter it, and writes drop their key from it."""
+
+    def __init__(self, conn: Connection, raw: Any, cache: dict[str, str], readonly: bool) -> None:
         self.conn = conn
         self.raw = raw  # the sqlite3.Connection under ``conn``
+        self.cache = cache
+        self.readonly = readonly
 
     def _point(self, sql: str, key: str) -> Any:
         row = self.raw.execute(sql, (key,)).fetchone()
@@ -118,10 +124,18 @@ class SqliteTxn:
 
     # resources -------------------------------------------------------------------------------------
     def get_resource(self, key: str) -> ResourceRecord | None:
-        data = self._point(_GET_RESOURCE, key)
-        return ResourceRecord(**data) if data else None
+        text = self.cache.get(key)
+        if text is None:
+            row = self.raw.execute(_GET_RESOURCE, (key,)).fetchone()
+            if row is None:
+                return None
+            text = row[0]
+            if self.readonly and len(self.cache) < _CACHE_MAX:
+                self.cache[key] = text
+        return ResourceRecord(**json.loads(text))
 
     def put_resource(self, rec: ResourceRecord) -> None:
+        self.cache.pop(rec.key, None)
         _upsert(
             self.conn,
             resources,
@@ -137,6 +151,7 @@ class SqliteTxn:
         )
 
     def delete_resource(self, key: str) -> None:
+        self.cache.pop(key, None)
         self.conn.execute(delete(resources).where(resources.c.key == key))
 
     def list_resources(
@@ -250,6 +265,7 @@ class SqliteStore:
         metadata.create_all(self.engine)
         self._conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         self._raw = self._conn.connection.dbapi_connection
+        self._cache: dict[str, str] = {}
         self._lock = threading.RLock()
         self._depth = 0
 
@@ -259,14 +275,14 @@ class SqliteStore:
             if self._depth:
                 self._depth += 1
                 try:
-                    yield SqliteTxn(self._conn, self._raw)
+                    yield SqliteTxn(self._conn, self._raw, self._cache, False)
                 finally:
                     self._depth -= 1
                 return
             self._depth = 1
             self._conn.exec_driver_sql("BEGIN IMMEDIATE")
             try:
-                yield SqliteTxn(self._conn, self._raw)
+                yield SqliteTxn(self._conn, self._raw, self._cache, False)
             except BaseException:
                 self._conn.exec_driver_sql("ROLLBACK")
                 raise
@@ -279,9 +295,10 @@ class SqliteStore:
     def read(self) -> Iterator[SqliteTxn]:
         """A read-only view: no write lock taken, sees every committed write."""
         with self._lock:
-            yield SqliteTxn(self._conn, self._raw)
+            yield SqliteTxn(self._conn, self._raw, self._cache, self._depth == 0)
 
     def reset(self) -> None:
+        self._cache.clear()
         with self.transaction() as tx:
             for table in reversed(metadata.sorted_tables):
                 tx.conn.execute(delete(table))
