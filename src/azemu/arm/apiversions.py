@@ -53,8 +53,14 @@ class Resolved:
     warning: str | None = None
 
 
+@cache
 def supported(namespace: str, rtype: str) -> tuple[str, ...]:
     return table().get((namespace.lower(), rtype.lower()), ())
+
+
+@cache
+def _known(namespace: str, rtype: str) -> frozenset[str]:
+    return frozenset(supported(namespace, rtype))
 
 
 def check(
@@ -64,8 +70,10 @@ def check(
         raise MissingApiVersionParameter(
             "The api-version query parameter (?api-version=) is required for all requests."
         )
+    if loose or given in _known(namespace, rtype):
+        return Resolved(given)
     versions = supported(namespace, rtype)
-    if loose or given in versions or not versions:
+    if not versions:
         return Resolved(given)
     well_formed = bool(_WELL_FORMED.match(given))
     newest = versions[0]

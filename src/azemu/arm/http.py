@@ -12,7 +12,7 @@ from azemu.domain.errors import InvalidRequestContent, RequestEntityTooLarge, Un
 MAX_BODY = 4 * 1024 * 1024  # ARM's request size limit
 
 
-@dataclass
+@dataclass(slots=True)
 class Response:
     status: int = 200
     body: Any = None  # dict/list -> JSON; bytes -> as is; None -> empty
@@ -27,7 +27,7 @@ class Response:
         return json.dumps(self.body, separators=(",", ":")).encode()
 
 
-@dataclass
+@dataclass(slots=True)
 class Request:
     method: str
     path: str
@@ -46,10 +46,12 @@ class Request:
     def query(self) -> dict[str, str]:
         """Query parameters, keys lower-cased (ARM treats them case-insensitively)."""
         if self._query is None:
-            self._query = {
-                k.lower(): v
-                for k, v in parse_qsl(self.query_string.decode("latin-1"), keep_blank_values=True)
-            }
+            qs = self.query_string
+            if qs.startswith(b"api-version=") and not any(c in qs for c in b"&%+"):
+                self._query = {"api-version": qs[12:].decode("latin-1")}  # the common case, parsed cheaply
+            else:
+                pairs = parse_qsl(qs.decode("latin-1"), keep_blank_values=True)
+                self._query = {k.lower(): v for k, v in pairs}
         return self._query
 
     @property

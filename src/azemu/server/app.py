@@ -16,6 +16,7 @@ Stages run inline in one callable rather than as nested middleware objects: this
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import json
 import logging
@@ -110,6 +111,10 @@ class AzemuApp:
                 return
 
     def startup(self) -> None:
+        # Long-lived objects (routes, tables, modules) leave the collector's working set: a request
+        # allocates many short-lived objects and young-generation collections stay cheap.
+        gc.collect()
+        gc.freeze()
         resumed = self.emulator.operations.resume()
         if resumed:
             log.info("resumed %d unfinished operation(s) after restart", resumed)

@@ -242,6 +242,21 @@ class SqliteTxn:
         _upsert(self.conn, settings, {"name": name, "value": value}, "name")
 
 
+class _ReadView:
+    __slots__ = ("store",)
+
+    def __init__(self, store: SqliteStore) -> None:
+        self.store = store
+
+    def __enter__(self) -> SqliteTxn:
+        st = self.store
+        st._lock.acquire()
+        return SqliteTxn(st._conn, st._raw, st._cache, st._depth == 0)
+
+    def __exit__(self, *exc: object) -> None:
+        self.store._lock.release()
+
+
 class SqliteStore:
     """``path=None`` keeps everything in memory (``--in-memory``)."""
 
@@ -291,11 +306,10 @@ class SqliteStore:
             finally:
                 self._depth = 0
 
-    @contextmanager
-    def read(self) -> Iterator[SqliteTxn]:
-        """A read-only view: no write lock taken, sees every committed write."""
-        with self._lock:
-            yield SqliteTxn(self._conn, self._raw, self._cache, self._depth == 0)
+    def read(self) -> _ReadView:
+        """A read-only view: no transaction opened, sees every committed write (a plain class, not a
+        generator-based context manager: this runs on every request)."""
+        return _ReadView(self)
 
     def reset(self) -> None:
         self._cache.clear()
