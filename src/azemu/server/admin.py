@@ -46,9 +46,11 @@ class Admin:
 
     def _operator(self, req: Request) -> None:
         if req.tenant_id.lower() != self.emu.defaults.tenant_id.lower():
+            claims = req.claims or {}
             raise AuthorizationFailed(
-                f"The client '{req.claims.get('oid') if req.claims else ''}' with object id does not have "
-                "authorization to perform action 'azemu/admin/write' over scope '/_azemu'."
+                f"The client '{claims.get('appid', '')}' with object id '{claims.get('oid', '')}' does not have "
+                "authorization to perform action 'azemu/admin/write' over scope '/_azemu' or the scope is invalid. "
+                "If access was recently granted, please refresh your credentials."
             )
 
     def health(self, req: Request) -> Response:
