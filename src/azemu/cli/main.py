@@ -99,7 +99,9 @@ def az(
     raise typer.Exit(done.returncode)
 
 
-def _admin(data_dir: Path, port: int, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+def _admin_raw(
+    data_dir: Path, port: int, method: str, path: str, body: dict[str, Any] | None = None
+) -> bytes:
     data = open_data_dir(data_dir)
     ep = clientenv.endpoint_for(port)
     context = ssl.create_default_context(cafile=str(data.tls.ca_cert))
@@ -121,7 +123,75 @@ def _admin(data_dir: Path, port: int, method: str, path: str, body: dict[str, An
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
     with urllib.request.urlopen(req, context=context) as r:
-        return json.load(r)
+        return bytes(r.read())
+
+
+def _admin(data_dir: Path, port: int, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    return json.loads(_admin_raw(data_dir, port, method, path, body))
+
+
+guest_app = typer.Typer(no_args_is_help=True, help="Look inside a VM's guest without Run Command.")
+app.add_typer(guest_app, name="guest")
+VmOpt = Annotated[
+    str, typer.Option("--vm", help="The VM: a resource id, or RG/NAME in the default subscription.")
+]
+
+
+def _vm_id(root: Path, vm: str) -> str:
+    if vm.lower().startswith("/subscriptions/"):
+        return vm
+    rg, _, name = vm.partition("/")
+    sub = open_data_dir(root).defaults.subscription_id
+    return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name}"
+
+
+def _guest_call(data_dir: Path | None, port: int, what: str, vm: str, **query: str) -> bytes:
+    root = _data_dir(data_dir)
+    params = urllib.parse.urlencode({"vm": _vm_id(root, vm), **query})
+    try:
+        return _admin_raw(root, port, "GET", f"/_azemu/guest/{what}?{params}")
+    except urllib.error.HTTPError as err:
+        console.print(f"[red]{json.loads(err.read()).get('error', {}).get('message', err)}[/]")
+        raise typer.Exit(1) from None
+
+
+@guest_app.command("cat")
+def guest_cat(path: str, vm: VmOpt, data_dir: DataDirOpt = None, port: PortOpt = 8443) -> None:
+    """Print a file of the guest (e.g. /etc/hostname or C:\\Windows\\Setup\\State\\State.ini)."""
+    sys.stdout.buffer.write(_guest_call(data_dir, port, "file", vm, path=path))
+
+
+@guest_app.command("ls")
+def guest_ls(path: str, vm: VmOpt, data_dir: DataDirOpt = None, port: PortOpt = 8443) -> None:
+    """List a directory of the guest."""
+    print("\n".join(json.loads(_guest_call(data_dir, port, "dir", vm, path=path))["entries"]))
+
+
+@guest_app.command("reg")
+def guest_reg(
+    key: str,
+    vm: VmOpt,
+    name: Annotated[str | None, typer.Argument()] = None,
+    data_dir: DataDirOpt = None,
+    port: PortOpt = 8443,
+) -> None:
+    """Show a registry key or value of a Windows guest."""
+    query = {"key": key, **({"name": name} if name else {})}
+    print(json.dumps(json.loads(_guest_call(data_dir, port, "registry", vm, **query)), indent=2))
+
+
+@guest_app.command("identity")
+def guest_identity(vm: VmOpt, data_dir: DataDirOpt = None, port: PortOpt = 8443) -> None:
+    """Show the guest's identity: computer name, SID / machine-id, SSH host keys, users."""
+    print(json.dumps(json.loads(_guest_call(data_dir, port, "identity", vm)), indent=2))
+
+
+@app.command()
+def conflicts(data_dir: DataDirOpt = None, port: PortOpt = 8443) -> None:
+    """List VMs that share a SID, machine-id, SSH host key or computer name."""
+    print(
+        json.dumps(_admin(_data_dir(data_dir), port, "GET", "/_azemu/identity-conflicts")["value"], indent=2)
+    )
 
 
 @app.command()

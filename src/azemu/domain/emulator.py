@@ -6,10 +6,13 @@ from dataclasses import dataclass, field
 
 from azemu.clock.clock import Clock
 from azemu.clock.faults import FaultRegistry
+from azemu.domain.disks import Disks
+from azemu.domain.network import Network
 from azemu.domain.operations import Operations
 from azemu.domain.resourcegroups import ResourceGroups
 from azemu.domain.resources import Resources
 from azemu.domain.tenancy import Defaults, Tenancy
+from azemu.domain.vm import VirtualMachines
 from azemu.state.store import Store
 
 
@@ -37,6 +40,17 @@ class Emulator:
         self.operations = Operations(self.store, self.clock, self.faults)
         self.resources = Resources(self.store)
         self.resource_groups = ResourceGroups(self.store, self.clock, self.operations)
+        self.network = Network(self.store, self.clock, self.resource_groups, self.operations)
+        self.disks = Disks(self.store, self.clock, self.resource_groups, self.operations)
+        self.vms = VirtualMachines(
+            self.store,
+            self.clock,
+            self.resource_groups,
+            self.operations,
+            self.disks,
+            self.network,
+            textbook=self.rules.textbook,
+        )
         self.tenancy.ensure_defaults(self.defaults)
 
     def reset(self) -> None:

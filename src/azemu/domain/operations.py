@@ -22,6 +22,17 @@ from azemu.state.store import Store, Txn
 
 log = logging.getLogger("azemu.operations")
 
+
+class Reschedule(Exception):
+    """Raised by a completer whose work is not finished: the operation stays InProgress for ``seconds`` more
+    on azemu's clock (e.g. an in-guest command that hangs), with ``payload`` merged into its record."""
+
+    def __init__(self, seconds: float, payload: dict[str, Any] | None = None) -> None:
+        super().__init__(f"rescheduled by {seconds}s")
+        self.seconds = seconds
+        self.payload = payload or {}
+
+
 Completer = Callable[[Txn, OperationRecord], Any]
 FailureHook = Callable[[Txn, OperationRecord], None]
 Scheduler = Callable[[str, float], None]
@@ -119,6 +130,13 @@ class Operations:
             try:
                 op.output = completer(tx, op)
                 op.status = "Succeeded"
+            except Reschedule as again:
+                op.due_at = self.clock.now() + again.seconds
+                op.payload.update(again.payload)
+                tx.put_operation(op)
+                if self._scheduler is not None:
+                    self._scheduler(op.id, op.due_at)
+                return
             except AzureError as err:
                 op.status, op.error = "Failed", err.to_body()["error"]
         op.finished_at = self.clock.now()

@@ -174,6 +174,7 @@ class ResourceGroups:
         LIFECYCLE.next(rg.state, "purge", name=rg.name)
         for child in tx.list_resources(subscription_id=rg.subscription_id, resource_group=rg.name):
             tx.delete_resource(child.key)
+            tx.delete_content(child.key)
         return None
 
     def _delete_failed(self, tx: Txn, op: OperationRecord) -> None:

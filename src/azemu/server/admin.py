@@ -15,8 +15,12 @@ from azemu.arm.lro import iso, status_body
 from azemu.arm.router import Router
 from azemu.clock.faults import FaultRule
 from azemu.clock.profiles import parse_profile
+from azemu.domain import conflicts, ids
 from azemu.domain.emulator import Emulator
 from azemu.domain.errors import AuthorizationFailed, BadRequest, NotFound
+from azemu.guest import api as guest_api
+from azemu.guest.fs import FsError
+from azemu.guest.machine import Guest
 from azemu.settings import Settings
 
 PREFIX = "/_azemu"
@@ -43,6 +47,12 @@ class Admin:
         r("DELETE", PREFIX + "/faults", self.clear_faults, api=None)
         r("DELETE", PREFIX + "/faults/{faultId}", self.remove_fault, api=None)
         r("GET", PREFIX + "/operations", self.list_operations, api=None)
+        r("GET", PREFIX + "/identity-conflicts", self.identity_conflicts, api=None)
+        r("GET", PREFIX + "/metrics", self.metrics, api=None)
+        r("GET", PREFIX + "/guest/file", self.guest_file, api=None)
+        r("GET", PREFIX + "/guest/dir", self.guest_dir, api=None)
+        r("GET", PREFIX + "/guest/registry", self.guest_registry, api=None)
+        r("GET", PREFIX + "/guest/identity", self.guest_identity, api=None)
 
     def _operator(self, req: Request) -> None:
         if req.tenant_id.lower() != self.emu.defaults.tenant_id.lower():
@@ -174,6 +184,72 @@ class Admin:
         if not self.emu.faults.remove(req.params["faultId"]):
             raise NotFound(f"Fault '{req.params['faultId']}' not found.")
         return Response(200, {"status": "removed"})
+
+    def metrics(self, req: Request) -> Response:
+        """Process CPU time, and the seconds spent inside guest code per entry point."""
+        return Response(
+            200, {"processCpuSeconds": time.process_time(), "guestSeconds": dict(guest_api.METRICS)}
+        )
+
+    def identity_conflicts(self, req: Request) -> Response:
+        subs = [s.id for s in self.emu.tenancy.subscriptions_of(req.tenant_id)]
+        return Response(200, {"value": conflicts.groups(self.emu.store, subs)})
+
+    def _guest(self, req: Request) -> Guest:
+        vm_id = req.query.get("vm")
+        if not vm_id:
+            raise BadRequest("Query parameter 'vm' (the VM's resource id) is required.", target="vm")
+        p = ids.parse(vm_id)
+        if p is None:
+            raise BadRequest(f"'{vm_id}' is not a virtual machine resource id.", target="vm")
+        self.emu.tenancy.check_access(req.tenant_id, p.subscription)
+        return self.emu.vms.guest_of(vm_id)
+
+    def guest_file(self, req: Request) -> Response:
+        guest = self._guest(req)
+        path = req.query.get("path") or ""
+        try:
+            data = guest.fs.read(path)
+        except FsError as err:
+            raise NotFound(f"{err.errno}: '{path}' in the guest.", code="GuestFileNotFound") from None
+        node = guest.fs.stat(path)
+        return Response(
+            200,
+            data,
+            headers={"x-azemu-mode": oct(node.mode), "x-azemu-uid": str(node.uid)},
+            content_type="application/octet-stream",
+        )
+
+    def guest_dir(self, req: Request) -> Response:
+        guest = self._guest(req)
+        path = req.query.get("path") or "/"
+        try:
+            return Response(200, {"path": path, "entries": guest.fs.listdir(path)})
+        except FsError as err:
+            raise NotFound(f"{err.errno}: '{path}' in the guest.", code="GuestFileNotFound") from None
+
+    def guest_registry(self, req: Request) -> Response:
+        guest = self._guest(req)
+        if guest.registry is None:
+            raise BadRequest("This guest has no registry (it is not Windows).")
+        key = req.query.get("key") or ""
+        name = req.query.get("name")
+        if not guest.registry.key_exists(key):
+            raise NotFound(f"Registry key '{key}' not found in the guest.", code="GuestRegistryKeyNotFound")
+        if name is None:
+            return Response(
+                200,
+                {"key": key, "values": guest.registry.values(key), "subkeys": guest.registry.subkeys(key)},
+            )
+        typed = guest.registry.get_typed(key, name)
+        if typed is None:
+            raise NotFound(
+                f"Registry value '{key}!{name}' not found in the guest.", code="GuestRegistryValueNotFound"
+            )
+        return Response(200, {"key": key, "name": name, "type": typed[0], "value": typed[1]})
+
+    def guest_identity(self, req: Request) -> Response:
+        return Response(200, guest_api.identity(self._guest(req)))
 
     def list_operations(self, req: Request) -> Response:
         with self.emu.store.read() as tx:

@@ -37,6 +37,8 @@ from azemu.domain.errors import (
     MethodNotAllowed,
     NotFound,
 )
+from azemu.providers import compute as compute_provider
+from azemu.providers import network as network_provider
 from azemu.providers import resources as resources_provider
 from azemu.providers.base import ProviderContext
 from azemu.providers.resources import views as resource_views
@@ -82,6 +84,8 @@ class AzemuApp:
         self.router = Router()
         ctx = ProviderContext(emulator, settings)
         resources_provider.register(self.router, ctx)
+        compute_provider.register(self.router, ctx)
+        network_provider.register(self.router, ctx)
         OperationEndpoints(emulator).register(self.router)
         Admin(emulator, settings).register(self.router)
         Identity(emulator, tokens).register(self.router)

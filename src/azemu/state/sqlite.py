@@ -81,6 +81,12 @@ operations = Table(
     Column("due_at", Float, nullable=False),
     Column("data", Text, nullable=False),
 )
+contents = Table(
+    "contents",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("data", Text, nullable=False),
+)
 settings = Table(
     "settings",
     metadata,
@@ -232,6 +238,17 @@ class SqliteTxn:
         if unfinished_only:
             q = q.where(operations.c.status.not_in(["Succeeded", "Failed", "Canceled"]))
         return [OperationRecord(**json.loads(r[0])) for r in self.conn.execute(q)]
+
+    # disk content --------------------------------------------------------------------------------------
+    def get_content(self, key: str) -> str | None:
+        row = self.raw.execute("SELECT data FROM contents WHERE key = ?", (key.lower(),)).fetchone()
+        return str(row[0]) if row else None
+
+    def put_content(self, key: str, data: str) -> None:
+        _upsert(self.conn, contents, {"key": key.lower(), "data": data}, "key")
+
+    def delete_content(self, key: str) -> None:
+        self.conn.execute(delete(contents).where(contents.c.key == key.lower()))
 
     # settings --------------------------------------------------------------------------------------
     def get_setting(self, name: str) -> str | None:

@@ -1,0 +1,617 @@
+"""Virtual machines: create (with first-boot provisioning of the guest), power operations, generalize,
+Run Command, delete. The guest's files are the truth about its identity; this module moves them between
+the disk store and the guest personality, and decides what the platform says about them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from typing import Any
+
+from azemu.clock.clock import Clock
+from azemu.domain import catalog, ids, osprofile, regions
+from azemu.domain.disks import Disks
+from azemu.domain.errors import AzureError, Conflict, InvalidParameter, LocationRequired, NotFound
+from azemu.domain.lifecycle import StateTable
+from azemu.domain.network import Network
+from azemu.domain.operations import Operations, Reschedule
+from azemu.domain.resourcegroups import ResourceGroups
+from azemu.domain.tracked import Tracked
+from azemu.domain.vm_lifecycle import AZURE, TEXTBOOK
+from azemu.guest import api as guest_api
+from azemu.guest.machine import BootResult, ExecContext, Guest
+from azemu.state.records import OperationRecord, ResourceRecord
+from azemu.state.store import Store, Txn
+
+TYPE = "Microsoft.Compute/virtualMachines"
+FAMILY = "Microsoft.Compute"
+KINDS = {
+    "create": "virtualMachines.create",
+    "start": "virtualMachines.start",
+    "powerOff": "virtualMachines.powerOff",
+    "deallocate": "virtualMachines.deallocate",
+    "restart": "virtualMachines.restart",
+    "delete": "virtualMachines.delete",
+    "runCommand": "virtualMachines.runCommand",
+}
+# the state a power action leads to when its operation completes
+_DONE = {"start": "started", "powerOff": "stopped", "deallocate": "deallocated", "restart": "restarted"}
+AGENT_NOT_READY = (
+    "VM '{vm}' has not reported status for VM agent or extensions. Verify that the OS is up and healthy, the VM "
+    "has a running VM agent, and that it can establish outbound connections to Azure storage. Please refer to "
+    "https://aka.ms/vmextensionlinuxtroubleshoot for additional VM agent troubleshooting information."
+)
+
+
+def iso(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat(timespec="microseconds")
+
+
+class VirtualMachines:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        groups: ResourceGroups,
+        operations: Operations,
+        disks: Disks,
+        network: Network,
+        textbook: bool,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.tracked = Tracked(clock, groups)
+        self.operations = operations
+        self.disks = disks
+        self.network = network
+        self.table: StateTable = TEXTBOOK if textbook else AZURE
+        operations.register(KINDS["create"], self._complete_create, on_failure=self._create_failed)
+        for action in ("start", "powerOff", "deallocate", "restart"):
+            operations.register(KINDS[action], self._completer(action))
+        operations.register(KINDS["delete"], self._complete_delete)
+        operations.register(
+            KINDS["runCommand"], self._complete_run_command, on_failure=self._run_command_failed
+        )
+
+    # helpers -----------------------------------------------------------------------------------------
+    def _ctx(self, rec: ResourceRecord) -> ExecContext:
+        return ExecContext(now=self.clock.now(), vm_id=rec.body["properties"]["vmId"], vm_name=rec.name)
+
+    def _guest(self, tx: Txn, rec: ResourceRecord) -> Guest:
+        disk_id = rec.body["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"]
+        return Guest.from_dict(json.loads(self.disks.content(tx, disk_id)))
+
+    def _save_guest(self, tx: Txn, rec: ResourceRecord, guest: Guest) -> None:
+        disk_id = rec.body["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"]
+        tx.put_content(ids.key_of(disk_id), json.dumps(guest.to_dict(), separators=(",", ":")))
+        rec.body["_emu"]["identity"] = guest_api.identity(guest)
+
+    def _apply_boot(self, rec: ResourceRecord, boot: BootResult) -> None:
+        emu = rec.body["_emu"]
+        emu["agent"] = {"ready": boot.agent_ready, "messages": list(boot.messages)}
+        emu["oobe"] = boot.oobe
+
+    def _transition(self, rec: ResourceRecord, action: str) -> None:
+        rec.state = self.table.next(rec.state, action, name=rec.name)
+
+    def get(self, rid: str) -> ResourceRecord:
+        with self.store.read() as tx:
+            return self.tracked.require(tx, rid)
+
+    def list(self, subscription_id: str, resource_group: str | None) -> list[ResourceRecord]:
+        with self.store.read() as tx:
+            if resource_group is not None:
+                self.tracked.groups.require(tx, subscription_id, resource_group)
+            return self.tracked.list(tx, subscription_id, resource_group, TYPE)
+
+    # create / update ---------------------------------------------------------------------------------
+    def create_or_update(
+        self,
+        rid: str,
+        body: dict[str, Any],
+        tenant_id: str | None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+    ) -> tuple[ResourceRecord, bool, OperationRecord | None]:
+        with self.store.transaction() as tx:
+            existing = self.tracked.find(tx, rid)
+            self.tracked.preconditions(existing, if_match, if_none_match)
+            if existing is not None and existing.state != "deleted":
+                return self._update(tx, existing, body), False, None
+            rec, op = self._create(tx, rid, body, tenant_id)
+            final = tx.get_resource(rec.key)
+            assert final is not None
+            return final, True, op
+
+    def update(self, rid: str, body: dict[str, Any], if_match: str | None = None) -> ResourceRecord:
+        """PATCH: tags and hardware profile."""
+        with self.store.transaction() as tx:
+            rec = self.tracked.require(tx, rid)
+            self.tracked.preconditions(rec, if_match, None)
+            return self._update(tx, rec, body)
+
+    def _update(self, tx: Txn, rec: ResourceRecord, body: dict[str, Any]) -> ResourceRecord:
+        self._transition(rec, "update")
+        props = body.get("properties") or {}
+        if "osProfile" in props and "osProfile" not in rec.body["properties"]:
+            raise Conflict(
+                "Changing property 'osProfile' is not allowed.",
+                code="PropertyChangeNotAllowed",
+                target="osProfile",
+            )
+        if body.get("tags") is not None:
+            rec.body["tags"] = dict(body["tags"])
+        size = (props.get("hardwareProfile") or {}).get("vmSize")
+        if size:
+            rec.body["properties"]["hardwareProfile"]["vmSize"] = size
+        self.tracked.save(tx, rec)
+        return rec
+
+    def _create(
+        self, tx: Txn, rid: str, body: dict[str, Any], tenant_id: str | None
+    ) -> tuple[ResourceRecord, OperationRecord]:
+        p = ids.parse(rid)
+        assert p is not None and p.resource_group is not None
+        if not body.get("location"):
+            raise LocationRequired("The location property is required for this definition.")
+        loc = regions.require(str(body["location"]))
+        props = body.get("properties") or {}
+        size = (props.get("hardwareProfile") or {}).get("vmSize")
+        if not size:
+            raise InvalidParameter(
+                "Required parameter 'hardwareProfile.vmSize' is missing (null).", target="vmSize"
+            )
+        storage = props.get("storageProfile") or {}
+        os_disk_in = dict(storage.get("osDisk") or {})
+        image_ref = storage.get("imageReference")
+        option = str(os_disk_in.get("createOption") or ("FromImage" if image_ref else "")).lower()
+        vm_uuid = str(uuid.uuid4())
+        os_profile_in = props.get("osProfile")
+        emu: dict[str, Any] = {
+            "generalized": False,
+            "agent": {"ready": False, "messages": []},
+            "oobe": False,
+            "busy": None,
+            "identity": {},
+            "provisioning": "Creating",
+        }
+        disk_name = os_disk_in.get("name") or f"{p.name}_OsDisk_1_{uuid.uuid4().hex}"
+        disk_id = ids.resource_id(
+            p.subscription, p.resource_group, "Microsoft.Compute", ["disks"], [disk_name]
+        )
+        sku = (os_disk_in.get("managedDisk") or {}).get("storageAccountType") or "Premium_LRS"
+
+        if option == "fromimage":
+            if not image_ref:
+                raise InvalidParameter(
+                    "Required parameter 'imageReference' is missing (null).", target="imageReference"
+                )
+            if (
+                image_ref.get("id")
+                or image_ref.get("sharedGalleryImageId")
+                or image_ref.get("communityGalleryImageId")
+            ):
+                raise InvalidParameter(
+                    "Creating a VM from a managed image or gallery image is not supported by this "
+                    "version of azemu.",
+                    target="imageReference",
+                )
+            image, version = catalog.resolve(image_ref, loc)
+            if os_profile_in is None:
+                raise InvalidParameter(
+                    "Required parameter 'osProfile' is missing (null).", target="osProfile"
+                )
+            profile = osprofile.parse(os_profile_in, image.os_type, p.name)
+            emu["firstBoot"] = {"profile": profile.__dict__, "source": "generalized"}
+            emu["imageGuest"] = image.guest
+            os_type, hyper_v, arch = image.os_type, image.hyper_v_generation, image.architecture
+            size_gb = int(os_disk_in.get("diskSizeGB") or image.disk_size_gb)
+            image_out = {
+                "publisher": image.publisher,
+                "offer": image.offer,
+                "sku": image.sku,
+                "version": image_ref.get("version") or "latest",
+                "exactVersion": version,
+            }
+            content = json.dumps(
+                guest_api.base_guest(image.guest, self.clock.now()).to_dict(), separators=(",", ":")
+            )
+            creation = {
+                "createOption": "FromImage",
+                "imageReference": {
+                    "id": f"/Subscriptions/{p.subscription}/Providers/Microsoft.Compute/Locations/{loc}/Publishers/"
+                    f"{image.publisher}/ArtifactTypes/VMImage/Offers/{image.offer}/Skus/{image.sku}/Versions/{version}"
+                },
+            }
+            disk = self.disks.new_os_disk(
+                tx,
+                disk_id,
+                loc,
+                os_type=os_type,
+                hyper_v=hyper_v,
+                architecture=arch,
+                size_gb=size_gb,
+                sku=sku,
+                creation=creation,
+                vm_id=rid,
+                content=content,
+            )
+        elif option == "attach":
+            src_id = (os_disk_in.get("managedDisk") or {}).get("id")
+            if not src_id:
+                raise InvalidParameter(
+                    "Required parameter 'osDisk.managedDisk.id' is missing (null).",
+                    target="osDisk.managedDisk.id",
+                )
+            if os_profile_in is not None:
+                raise InvalidParameter("Parameter 'osProfile' is not allowed.", target="osProfile")
+            disk = self.disks.attach(tx, src_id, rid)
+            dp = disk.body["properties"]
+            os_type = os_disk_in.get("osType") or dp.get("osType")
+            if not os_type:
+                raise InvalidParameter(
+                    "Required parameter 'osDisk.osType' is missing (null).", target="osType"
+                )
+            hyper_v, arch, size_gb = dp.get("hyperVGeneration", "V1"), "x64", dp["diskSizeGB"]
+            disk_id, disk_name, sku = disk.id, disk.name, disk.body["sku"]["name"]
+            image_out = None
+            emu["firstBoot"] = {"source": "specialized"}
+            emu["osState"] = "specialized"
+        else:
+            raise InvalidParameter(
+                f"The value '{os_disk_in.get('createOption')}' of parameter 'osDisk.createOption' is not valid.",
+                target="createOption",
+            )
+
+        nics_out = []
+        for nic_ref in (props.get("networkProfile") or {}).get("networkInterfaces") or []:
+            self.network.attach(tx, nic_ref["id"], rid)
+            nics_out.append(
+                {
+                    "id": nic_ref["id"],
+                    **({"properties": nic_ref["properties"]} if nic_ref.get("properties") else {}),
+                }
+            )
+        if not nics_out:
+            raise InvalidParameter(
+                "Required parameter 'networkProfile' is missing (null).", target="networkProfile"
+            )
+
+        os_disk_out = {
+            "osType": os_type,
+            "name": disk_name,
+            "createOption": "FromImage" if option == "fromimage" else "Attach",
+            "caching": os_disk_in.get("caching") or "ReadWrite",
+            "managedDisk": {"storageAccountType": sku, "id": disk_id},
+            "deleteOption": os_disk_in.get("deleteOption") or "Detach",
+            "diskSizeGB": size_gb,
+        }
+        storage_out: dict[str, Any] = {"osDisk": os_disk_out, "dataDisks": [], "diskControllerType": "SCSI"}
+        if image_out is not None:
+            storage_out = {"imageReference": image_out, **storage_out}
+        props_out: dict[str, Any] = {
+            "hardwareProfile": {"vmSize": size},
+            "storageProfile": storage_out,
+            "networkProfile": {"networkInterfaces": nics_out},
+            "vmId": vm_uuid,
+            "timeCreated": iso(self.clock.now()),
+        }
+        if os_profile_in is not None:
+            props_out["osProfile"] = osprofile.public_view(
+                {**os_profile_in, "computerName": os_profile_in.get("computerName") or p.name}, os_type
+            )
+        if props.get("diagnosticsProfile"):
+            props_out["diagnosticsProfile"] = props["diagnosticsProfile"]
+        props_out["hyperVGeneration"] = hyper_v
+        doc = {"tags": dict(body.get("tags") or {}), "properties": props_out, "_emu": emu}
+        if body.get("zones"):
+            doc["zones"] = body["zones"]
+        rec = self.tracked.new_record(tx, rid, TYPE, loc, doc, state=self.table.initial)
+        op = self.operations.start(
+            tx,
+            kind=KINDS["create"],
+            family=FAMILY,
+            subscription_id=p.subscription,
+            location=loc,
+            resource_id=rid,
+            tenant_id=tenant_id,
+        )
+        return rec, op
+
+    def _complete_create(self, tx: Txn, op: OperationRecord) -> None:
+        assert op.resource_id is not None
+        rec = self.tracked.require(tx, op.resource_id)
+        emu = rec.body["_emu"]
+        guest = self._guest(tx, rec)
+        first = emu.pop("firstBoot", {})
+        if first.get("source") == "generalized":
+            from azemu.guest.machine import OsProfile
+
+            prof = dict(first["profile"])
+            prof["ssh_public_keys"] = [tuple(k) for k in prof.get("ssh_public_keys", [])]
+            boot = guest_api.first_boot(guest, OsProfile(**prof), self._ctx(rec))
+        else:
+            boot = guest_api.boot(guest, self._ctx(rec))
+        self._apply_boot(rec, boot)
+        self._save_guest(tx, rec, guest)
+        self._transition(rec, "created")
+        timed_out = next((m for m in boot.messages if "did not finish in the allotted time" in m), None)
+        emu["provisioning"] = "Failed" if timed_out else "Succeeded"
+        self.tracked.save(tx, rec)
+        if timed_out:
+            raise AzureError(timed_out, code="OSProvisioningTimedOut", status=409)
+        return None
+
+    def _create_failed(self, tx: Txn, op: OperationRecord) -> None:
+        assert op.resource_id is not None
+        rec = tx.get_resource(ids.key_of(op.resource_id))
+        if rec is not None:
+            rec.body["_emu"]["provisioning"] = "Failed"
+            if rec.state == "creating":
+                rec.state = "running"
+            tx.put_resource(rec)
+
+    # power -------------------------------------------------------------------------------------------
+    def begin_power(self, rid: str, action: str, tenant_id: str | None) -> OperationRecord:
+        with self.store.transaction() as tx:
+            rec = self.tracked.require(tx, rid)
+            self._transition(rec, action)
+            self.tracked.save(tx, rec)
+            return self.operations.start(
+                tx,
+                kind=KINDS[action],
+                family=FAMILY,
+                subscription_id=rec.subscription_id,
+                location=rec.location or "",
+                resource_id=rid,
+                tenant_id=tenant_id,
+            )
+
+    def _completer(self, action: str) -> Any:
+        def complete(tx: Txn, op: OperationRecord) -> None:
+            assert op.resource_id is not None
+            rec = self.tracked.require(tx, op.resource_id)
+            if rec.state in (
+                "starting",
+                "restarting",
+                "stopping",
+                "deallocating",
+                "deallocating-generalized",
+            ):
+                self._transition(rec, _DONE[action])
+            disk_id = rec.body["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"]
+            if action in ("start", "restart"):
+                guest = self._guest(tx, rec)
+                self._apply_boot(rec, guest_api.boot(guest, self._ctx(rec)))
+                self._save_guest(tx, rec, guest)
+                self._disk_state(tx, disk_id, "Attached")
+            elif action == "deallocate":
+                self._disk_state(tx, disk_id, "Reserved")
+                rec.body["_emu"]["agent"] = {"ready": False, "messages": []}
+            elif action == "powerOff":
+                rec.body["_emu"]["agent"] = {"ready": False, "messages": []}
+            self.tracked.save(tx, rec)
+            return None
+
+        return complete
+
+    def _disk_state(self, tx: Txn, disk_id: str, wanted: str) -> None:
+        disk = tx.get_resource(ids.key_of(disk_id))
+        if disk is None or disk.state == wanted:
+            return
+        self.disks.set_state(tx, disk_id, "reserve" if wanted == "Reserved" else "unreserve")
+
+    def generalize(self, rid: str) -> None:
+        """Mark the VM generalized (a metadata flag: nothing runs inside the guest)."""
+        with self.store.transaction() as tx:
+            rec = self.tracked.require(tx, rid)
+            self._transition(rec, "generalize")
+            rec.body["_emu"]["generalized"] = True
+            rec.body["_emu"]["osState"] = "generalized"
+            self.tracked.save(tx, rec)
+
+    # run command -------------------------------------------------------------------------------------
+    def begin_run_command(self, rid: str, body: dict[str, Any], tenant_id: str | None) -> OperationRecord:
+        command_id = body.get("commandId")
+        if command_id not in ("RunShellScript", "RunPowerShellScript"):
+            raise InvalidParameter(
+                f"The value of parameter commandId is invalid: '{command_id}'. Supported values are "
+                "RunShellScript, RunPowerShellScript.",
+                target="commandId",
+            )
+        script = body.get("script") or []
+        if not isinstance(script, list) or not all(isinstance(x, str) for x in script):
+            raise InvalidParameter("The value of parameter script is invalid.", target="script")
+        with self.store.transaction() as tx:
+            rec = self.tracked.require(tx, rid)
+            self._transition(rec, "runCommand")
+            os_type = rec.body["properties"]["storageProfile"]["osDisk"]["osType"]
+            if (command_id == "RunPowerShellScript") != (os_type == "Windows"):
+                raise Conflict(
+                    f"Run command '{command_id}' is not supported for the {os_type} operating system.",
+                    code="OperationNotAllowed",
+                )
+            busy = rec.body["_emu"].get("busy")
+            if busy:
+                running = self.operations.get(busy)
+                if running is not None and not running.done:
+                    raise Conflict(
+                        "Run command extension execution is in progress. Please wait for completion "
+                        "before invoking a run command.",
+                        code="Conflict",
+                    )
+            op = self.operations.start(
+                tx,
+                kind=KINDS["runCommand"],
+                family=FAMILY,
+                subscription_id=rec.subscription_id,
+                location=rec.location or "",
+                resource_id=rid,
+                tenant_id=tenant_id,
+                payload={
+                    "commandId": command_id,
+                    "script": script,
+                    "parameters": body.get("parameters") or [],
+                },
+            )
+            if not op.done:
+                rec.body["_emu"]["busy"] = op.id
+                self.tracked.save(tx, rec)
+            return op
+
+    def _complete_run_command(self, tx: Txn, op: OperationRecord) -> Any:
+        assert op.resource_id is not None
+        rec = self.tracked.require(tx, op.resource_id)
+        if "result" in op.payload:  # a hang that has now run its course
+            return self._finish_run_command(tx, rec, op.payload["result"])
+        if rec.state != "running":
+            raise AzureError(
+                "The operation requires the VM to be running (or set to run).",
+                code="OperationNotAllowed",
+                status=409,
+            )
+        if not rec.body["_emu"]["agent"]["ready"]:
+            raise AzureError(
+                AGENT_NOT_READY.format(vm=rec.name), code="VMAgentStatusCommunicationError", status=409
+            )
+        guest = self._guest(tx, rec)
+        result = guest_api.run_script(
+            guest, op.payload["commandId"], op.payload["script"], op.payload["parameters"], self._ctx(rec)
+        )
+        self._save_guest(tx, rec, guest)
+        outcome = {
+            "exitCode": result.exit_code,
+            "stdout": result.stdout,
+            "stderr": result.stderr,
+            "power": result.power,
+            "windows": op.payload["commandId"] == "RunPowerShellScript",
+        }
+        if result.hang_seconds > 0:
+            factor = self.clock.profile.factor or 1.0
+            self.tracked.save(tx, rec)
+            raise Reschedule(result.hang_seconds * factor, {"result": outcome})
+        return self._finish_run_command(tx, rec, outcome)
+
+    def _finish_run_command(self, tx: Txn, rec: ResourceRecord, outcome: dict[str, Any]) -> Any:
+        rec.body["_emu"]["busy"] = None
+        power = outcome.get("power")
+        if power == "poweroff":
+            self._transition(rec, "guest_poweroff")
+            rec.body["_emu"]["agent"] = {
+                "ready": False,
+                "messages": ["The guest operating system shut down."],
+            }
+        elif power == "reboot":
+            self._transition(rec, "guest_reboot")
+            guest = self._guest(tx, rec)
+            self._apply_boot(rec, guest_api.boot(guest, self._ctx(rec)))
+            self._save_guest(tx, rec, guest)
+        self.tracked.save(tx, rec)
+        return run_command_output(outcome)
+
+    def _run_command_failed(self, tx: Txn, op: OperationRecord) -> None:
+        assert op.resource_id is not None
+        rec = tx.get_resource(ids.key_of(op.resource_id))
+        if rec is not None and rec.body["_emu"].get("busy") == op.id:
+            rec.body["_emu"]["busy"] = None
+            tx.put_resource(rec)
+
+    # delete ------------------------------------------------------------------------------------------
+    def begin_delete(self, rid: str, tenant_id: str | None) -> OperationRecord | None:
+        with self.store.transaction() as tx:
+            rec = self.tracked.find(tx, rid)
+            if rec is None:
+                p = ids.parse(rid)
+                assert p is not None and p.resource_group is not None
+                self.tracked.groups.require(tx, p.subscription, p.resource_group)
+                return None
+            self._transition(rec, "delete")
+            self.tracked.save(tx, rec)
+            return self.operations.start(
+                tx,
+                kind=KINDS["delete"],
+                family=FAMILY,
+                subscription_id=rec.subscription_id,
+                location=rec.location or "",
+                resource_id=rid,
+                tenant_id=tenant_id,
+            )
+
+    def _complete_delete(self, tx: Txn, op: OperationRecord) -> None:
+        assert op.resource_id is not None
+        rec = tx.get_resource(ids.key_of(op.resource_id))
+        if rec is None:
+            return None
+        props = rec.body["properties"]
+        os_disk = props["storageProfile"]["osDisk"]
+        disk_id = os_disk["managedDisk"]["id"]
+        if tx.get_resource(ids.key_of(disk_id)) is not None:
+            if str(os_disk.get("deleteOption", "Detach")).lower() == "delete":
+                self.disks.remove_now(tx, disk_id)
+            else:
+                self.disks.set_state(tx, disk_id, "detach")
+        for nic in props["networkProfile"]["networkInterfaces"]:
+            self.network.detach(tx, nic["id"])
+            if str((nic.get("properties") or {}).get("deleteOption", "Detach")).lower() == "delete":
+                tx.delete_resource(ids.key_of(nic["id"]))
+        tx.delete_resource(rec.key)
+        return None
+
+    # guest inspection --------------------------------------------------------------------------------
+    def guest_of(self, rid: str) -> Guest:
+        with self.store.read() as tx:
+            rec = self.tracked.require(tx, rid)
+            return self._guest(tx, rec)
+
+
+def run_command_output(outcome: dict[str, Any]) -> dict[str, Any]:
+    """Run Command's result document, in Azure's exact shape."""
+    out, err, code = outcome["stdout"], outcome["stderr"], int(outcome["exitCode"])
+    if outcome.get("windows"):
+        return {
+            "value": [
+                {
+                    "code": "ComponentStatus/StdOut/succeeded",
+                    "level": "Info",
+                    "displayStatus": "Provisioning succeeded",
+                    "message": out,
+                },
+                {
+                    "code": "ComponentStatus/StdErr/succeeded",
+                    "level": "Info",
+                    "displayStatus": "Provisioning succeeded",
+                    "message": err,
+                },
+            ]
+        }
+    if code == 0:
+        return {
+            "value": [
+                {
+                    "code": "ProvisioningState/succeeded",
+                    "level": "Info",
+                    "displayStatus": "Provisioning succeeded",
+                    "message": f"Enable succeeded: \n[stdout]\n{out}\n[stderr]\n{err}",
+                }
+            ]
+        }
+    return {
+        "value": [
+            {
+                "code": "ProvisioningState/failed/1",
+                "level": "Error",
+                "displayStatus": "Provisioning failed",
+                "message": f"Enable failed: failed to execute command: command terminated with exit status="
+                f"{code}\n[stdout]\n{out}\n[stderr]\n{err}",
+            }
+        ]
+    }
+
+
+def find_vm_for_guest(store: Store, rid: str) -> ResourceRecord:
+    with store.read() as tx:
+        rec = tx.get_resource(ids.key_of(rid))
+    if rec is None or rec.type != TYPE:
+        raise NotFound(f"Virtual machine '{rid}' not found.")
+    return rec

@@ -1,0 +1,88 @@
+"""One entry point per guest operation, dispatching to the Linux or Windows personality."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from azemu.guest import linux, windows
+from azemu.guest.machine import BootResult, ExecContext, ExecResult, Guest, OsProfile
+
+GUESTS = (*linux.DISTROS, *windows.DISTROS)
+
+# Seconds spent inside guest code, per entry point (for benchmarks: the guest work's share of the time).
+METRICS: dict[str, float] = {}
+T = TypeVar("T")
+
+
+@contextmanager
+def _timed(name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        METRICS[name] = METRICS.get(name, 0.0) + time.perf_counter() - started
+
+
+def _measure(name: str, fn: Callable[[], T]) -> T:
+    with _timed(name):
+        return fn()
+
+
+def base_guest(distro: str, now: float) -> Guest:
+    """A marketplace image's disk: generalized, waiting for its first boot."""
+    if distro in windows.DISTROS:
+        return _measure("base_guest", lambda: windows.base_guest(distro, now))
+    if distro in linux.DISTROS:
+        return _measure("base_guest", lambda: linux.base_guest(distro, now))
+    raise ValueError(f"unknown guest {distro!r}")
+
+
+def run_script(
+    guest: Guest, command_id: str, lines: list[str], parameters: list[dict[str, Any]], ctx: ExecContext
+) -> ExecResult:
+    if command_id == "RunPowerShellScript":
+        return _measure("run_script", lambda: windows.run_powershell(guest, lines, parameters, ctx))
+    return _measure("run_script", lambda: linux.run_shell(guest, lines, parameters, ctx))
+
+
+def first_boot(guest: Guest, profile: OsProfile, ctx: ExecContext) -> BootResult:
+    if guest.os_type == "Windows":
+        return _measure("first_boot", lambda: windows.first_boot(guest, profile, ctx))
+    return _measure("first_boot", lambda: linux.first_boot(guest, profile, ctx))
+
+
+def boot(guest: Guest, ctx: ExecContext) -> BootResult:
+    if guest.os_type == "Windows":
+        return _measure("boot", lambda: windows.boot(guest, ctx))
+    return _measure("boot", lambda: linux.boot(guest, ctx))
+
+
+def identity(guest: Guest) -> dict[str, Any]:
+    """The guest's identity facts, in one shape for both OS families (for conflict detection)."""
+    with _timed("identity"):
+        return _identity(guest)
+
+
+def _identity(guest: Guest) -> dict[str, Any]:
+    if guest.os_type == "Windows":
+        w = windows.identity(guest)
+        return {
+            "computerName": w.get("computerName"),
+            "sid": w.get("sid"),
+            "machineId": None,
+            "sshHostKeys": [],
+            "users": w.get("users", []),
+            "domain": w.get("domain"),
+        }
+    lx = linux.identity(guest)
+    return {
+        "computerName": lx.get("hostname"),
+        "sid": None,
+        "machineId": lx.get("machineId") or None,
+        "sshHostKeys": lx.get("sshHostKeys", []),
+        "users": lx.get("users", []),
+        "domain": None,
+    }

@@ -1,0 +1,5 @@
+"""Microsoft.Compute: virtual machines, disks, platform images."""
+
+from azemu.providers.compute.routes import register
+
+__all__ = ["register"]
