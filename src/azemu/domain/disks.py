@@ -12,11 +12,14 @@ from typing import Any
 
 from azemu.clock.clock import Clock
 from azemu.domain import ids, regions
+from azemu.domain.content import DiskContent
 from azemu.domain.errors import AzureError, InvalidParameter, LocationRequired, OperationNotAllowed
 from azemu.domain.lifecycle import StateTable
 from azemu.domain.operations import Operations
 from azemu.domain.resourcegroups import ResourceGroups
 from azemu.domain.tracked import Tracked
+from azemu.guest.fs import GuestFS
+from azemu.guest.machine import Guest
 from azemu.state.records import OperationRecord, ResourceRecord
 from azemu.state.store import Store, Txn
 
@@ -61,7 +64,10 @@ def disk_view_properties(rec: ResourceRecord) -> dict[str, Any]:
 
 
 class Disks:
-    def __init__(self, store: Store, clock: Clock, groups: ResourceGroups, operations: Operations) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, groups: ResourceGroups, operations: Operations, content: DiskContent
+    ) -> None:
+        self.content = content
         self.store = store
         self.clock = clock
         self.tracked = Tracked(clock, groups)
@@ -88,7 +94,8 @@ class Disks:
         sku: str,
         creation: dict[str, Any],
         vm_id: str,
-        content: str,
+        guest: Guest | None = None,
+        source_key: str | None = None,
         zones: list[str] | None = None,
     ) -> ResourceRecord:
         body = {
@@ -100,7 +107,10 @@ class Disks:
         if zones:
             body["zones"] = zones
         rec = self.tracked.new_record(tx, rid, TYPE, location, body, state="Attached")
-        tx.put_content(rec.key, content)
+        if guest is not None:
+            self.content.save_guest(tx, rec.key, guest)
+        elif source_key is not None:
+            self.content.copy(tx, source_key, rec.key)
         return rec
 
     def _props(
@@ -145,18 +155,10 @@ class Disks:
                 rec.body.pop("managedBy", None)
             self.tracked.save(tx, rec)
 
-    def content(self, tx: Txn, disk_id: str) -> str:
-        data = tx.get_content(ids.key_of(disk_id))
-        if data is None:
-            raise AzureError(
-                f"The content of disk '{disk_id}' is missing.", code="InternalDiskManagementError", status=500
-            )
-        return data
-
     def remove_now(self, tx: Txn, disk_id: str) -> None:
         key = ids.key_of(disk_id)
         tx.delete_resource(key)
-        tx.delete_content(key)
+        self.content.unlink(tx, key)
 
     # the disks API -----------------------------------------------------------------------------------
     def get(self, rid: str) -> ResourceRecord:
@@ -203,7 +205,7 @@ class Disks:
                     ),
                 }
                 rec = self.tracked.new_record(tx, rid, TYPE, loc, doc, state="Unattached")
-                tx.put_content(rec.key, "{}")
+                self.content.save_guest(tx, rec.key, Guest("", "", GuestFS()))
             elif option.lower() == "copy":
                 src_id = str(creation.get("sourceResourceId") or "")
                 src = self.tracked.find(tx, src_id) if src_id else None
@@ -228,7 +230,7 @@ class Disks:
                     ),
                 }
                 rec = self.tracked.new_record(tx, rid, TYPE, loc, doc, state="Unattached")
-                tx.put_content(rec.key, self.content(tx, src.id))
+                self.content.copy(tx, src.id, rec.key)
             else:
                 raise InvalidParameter(
                     f"The value '{option}' of parameter 'creationData.createOption' is not "

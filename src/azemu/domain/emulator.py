@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from azemu.clock.clock import Clock
 from azemu.clock.faults import FaultRegistry
+from azemu.domain.content import DiskContent
 from azemu.domain.disks import Disks
 from azemu.domain.network import Network
 from azemu.domain.operations import Operations
@@ -14,6 +15,7 @@ from azemu.domain.resources import Resources
 from azemu.domain.tenancy import Defaults, Tenancy
 from azemu.domain.vm import VirtualMachines
 from azemu.state.store import Store
+from azemu.storage.blobs import BlobStore
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Emulator:
     defaults: Defaults
     rules: Rules = field(default_factory=Rules)
     faults: FaultRegistry = field(default_factory=FaultRegistry)
+    blobs: BlobStore = field(default_factory=lambda: BlobStore(None))
 
     def __post_init__(self) -> None:
         self.tenancy = Tenancy(self.store, self.clock)
@@ -41,7 +44,9 @@ class Emulator:
         self.resources = Resources(self.store)
         self.resource_groups = ResourceGroups(self.store, self.clock, self.operations)
         self.network = Network(self.store, self.clock, self.resource_groups, self.operations)
-        self.disks = Disks(self.store, self.clock, self.resource_groups, self.operations)
+        self.content = DiskContent(self.store, self.blobs)
+        self.resource_groups.on_resource_deleted.append(lambda tx, rec: self.content.unlink(tx, rec.id))
+        self.disks = Disks(self.store, self.clock, self.resource_groups, self.operations, self.content)
         self.vms = VirtualMachines(
             self.store,
             self.clock,
@@ -56,6 +61,7 @@ class Emulator:
     def reset(self) -> None:
         """Forget every resource, operation, tenant and fault; the defaults come back."""
         self.store.reset()
+        self.blobs.sweep([])
         self.faults.clear()
         self.tenancy.forget_cache()
         self.tenancy.ensure_defaults(self.defaults)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from azemu.clock.clock import Clock
@@ -50,6 +50,8 @@ class ResourceGroups:
         self.clock = clock
         self.operations = operations
         operations.register(DELETE_KIND, self._complete_delete, on_failure=self._delete_failed)
+        # called for every resource a group delete removes (e.g. to release disk content)
+        self.on_resource_deleted: list[Callable[[Txn, ResourceRecord], None]] = []
 
     # reads -----------------------------------------------------------------------------------------
     def get(self, subscription_id: str, name: str) -> ResourceRecord:
@@ -173,8 +175,9 @@ class ResourceGroups:
             return None
         LIFECYCLE.next(rg.state, "purge", name=rg.name)
         for child in tx.list_resources(subscription_id=rg.subscription_id, resource_group=rg.name):
+            for hook in self.on_resource_deleted:
+                hook(tx, child)
             tx.delete_resource(child.key)
-            tx.delete_content(child.key)
         return None
 
     def _delete_failed(self, tx: Txn, op: OperationRecord) -> None:

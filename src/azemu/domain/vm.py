@@ -5,7 +5,6 @@ the disk store and the guest personality, and decides what the platform says abo
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from typing import Any
 
@@ -80,11 +79,11 @@ class VirtualMachines:
 
     def _guest(self, tx: Txn, rec: ResourceRecord) -> Guest:
         disk_id = rec.body["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"]
-        return Guest.from_dict(json.loads(self.disks.content(tx, disk_id)))
+        return self.disks.content.load_guest(tx, disk_id)
 
     def _save_guest(self, tx: Txn, rec: ResourceRecord, guest: Guest) -> None:
         disk_id = rec.body["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"]
-        tx.put_content(ids.key_of(disk_id), json.dumps(guest.to_dict(), separators=(",", ":")))
+        self.disks.content.save_guest(tx, disk_id, guest)
         rec.body["_emu"]["identity"] = guest_api.identity(guest)
 
     def _apply_boot(self, rec: ResourceRecord, boot: BootResult) -> None:
@@ -214,9 +213,7 @@ class VirtualMachines:
                 "version": image_ref.get("version") or "latest",
                 "exactVersion": version,
             }
-            content = json.dumps(
-                guest_api.base_guest(image.guest, self.clock.now()).to_dict(), separators=(",", ":")
-            )
+            base = guest_api.base_guest(image.guest, self.clock.now())
             creation = {
                 "createOption": "FromImage",
                 "imageReference": {
@@ -235,7 +232,7 @@ class VirtualMachines:
                 sku=sku,
                 creation=creation,
                 vm_id=rid,
-                content=content,
+                guest=base,
             )
         elif option == "attach":
             src_id = (os_disk_in.get("managedDisk") or {}).get("id")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import fnmatch
 import posixpath
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from typing import Any
 
 
@@ -23,15 +23,61 @@ class FsError(Exception):
         self.path = path
 
 
-@dataclass
+Loader = Callable[[tuple[str, ...]], bytes]
+
+
 class Node:
-    kind: str  # "f" file | "d" directory | "l" symlink
-    mode: int = 0o644
-    uid: int = 0
-    gid: int = 0
-    data: bytes = b""  # file content, or the symlink target
-    mtime: float = 0.0
-    name: str = ""  # the path as created (case kept on case-insensitive filesystems)
+    """One path. A large file's content may stay in the content store (``chunks``) until something reads it:
+    loading a disk costs metadata, not bytes. Assigning ``data`` makes the node dirty (``chunks`` cleared)."""
+
+    __slots__ = ("_data", "_loader", "_size", "chunks", "gid", "kind", "mode", "mtime", "name", "uid")
+
+    def __init__(
+        self,
+        kind: str,
+        mode: int = 0o644,
+        uid: int = 0,
+        gid: int = 0,
+        data: bytes = b"",
+        mtime: float = 0.0,
+        name: str = "",
+        *,
+        chunks: tuple[str, ...] | None = None,
+        size: int = 0,
+        loader: Loader | None = None,
+    ) -> None:
+        self.kind = kind  # "f" file | "d" directory | "l" symlink
+        self.mode = mode
+        self.uid = uid
+        self.gid = gid
+        self.mtime = mtime
+        self.name = name  # the path as created (case kept on case-insensitive filesystems)
+        self.chunks = chunks
+        self._loader = loader
+        self._data: bytes | None = None if chunks is not None else data
+        self._size = size if chunks is not None else len(data)
+
+    @property
+    def data(self) -> bytes:
+        """File content, or the symlink target."""
+        if self._data is None:
+            assert self._loader is not None and self.chunks is not None
+            self._data = self._loader(self.chunks)
+        return self._data
+
+    @data.setter
+    def data(self, value: bytes) -> None:
+        self._data = value
+        self._size = len(value)
+        self.chunks = None
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    @property
+    def loaded(self) -> bool:
+        return self._data is not None
 
 
 def win_path(path: str) -> str:
@@ -224,6 +270,14 @@ class GuestFS:
         for name in self.listdir(path):
             self.rmtree(posixpath.join(self.norm(path), name))
 
+    def nodes(self) -> Iterator[Node]:
+        """Every node, sorted by path (for writers of disk trees)."""
+        yield from sorted(self._nodes.values(), key=lambda n: n.name)
+
+    def add_node(self, node: Node) -> None:
+        """Insert a node as stored (for readers of disk trees)."""
+        self._nodes[self._key(node.name)] = node
+
     # serialisation -----------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -242,4 +296,22 @@ class GuestFS:
         return fs
 
     def copy(self) -> GuestFS:
-        return GuestFS.from_dict(self.to_dict())
+        fs = GuestFS(self.ci)
+        for n in self._nodes.values():
+            if n.loaded:
+                clone = Node(n.kind, n.mode, n.uid, n.gid, n.data, n.mtime, n.name)
+            else:
+                clone = Node(
+                    n.kind,
+                    n.mode,
+                    n.uid,
+                    n.gid,
+                    b"",
+                    n.mtime,
+                    n.name,
+                    chunks=n.chunks,
+                    size=n.size,
+                    loader=n._loader,
+                )
+            fs._nodes[fs._key(n.name)] = clone
+        return fs

@@ -37,7 +37,8 @@ class Guest:
         )
 
     def copy(self) -> Guest:
-        return Guest.from_dict(self.to_dict())
+        reg = Registry.from_dict(self.registry.to_dict()) if self.registry is not None else None
+        return Guest(self.os_type, self.distro, self.fs.copy(), reg)
 
 
 @dataclass

@@ -49,6 +49,8 @@ class Admin:
         r("GET", PREFIX + "/operations", self.list_operations, api=None)
         r("GET", PREFIX + "/identity-conflicts", self.identity_conflicts, api=None)
         r("GET", PREFIX + "/metrics", self.metrics, api=None)
+        r("POST", PREFIX + "/gc", self.gc, api=None)
+        r("GET", PREFIX + "/content", self.content_stats, api=None)
         r("GET", PREFIX + "/guest/file", self.guest_file, api=None)
         r("GET", PREFIX + "/guest/dir", self.guest_dir, api=None)
         r("GET", PREFIX + "/guest/registry", self.guest_registry, api=None)
@@ -190,6 +192,14 @@ class Admin:
         return Response(
             200, {"processCpuSeconds": time.process_time(), "guestSeconds": dict(guest_api.METRICS)}
         )
+
+    def gc(self, req: Request) -> Response:
+        self._operator(req)
+        removed = self.emu.content.collect()
+        return Response(200, {"removedBlobs": removed, **self.emu.content.stats()})
+
+    def content_stats(self, req: Request) -> Response:
+        return Response(200, self.emu.content.stats())
 
     def identity_conflicts(self, req: Request) -> Response:
         subs = [s.id for s in self.emu.tenancy.subscriptions_of(req.tenant_id)]

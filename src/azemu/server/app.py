@@ -92,6 +92,7 @@ class AzemuApp:
         self.jobs = JobRunner(emulator.clock, emulator.operations.finish_due)
         emulator.operations.attach_scheduler(self.jobs.schedule)
         self._jobs_task: asyncio.Task[None] | None = None
+        self._gc_task: asyncio.Task[None] | None = None
         self._ids = RequestIds()
         self._ratelimit = {"reads": 12000, "writes": 1200, "deletes": 15000, "window": time.time()}
 
@@ -119,10 +120,24 @@ class AzemuApp:
         # allocates many short-lived objects and young-generation collections stay cheap.
         gc.collect()
         gc.freeze()
+        swept = self.emulator.content.sweep_orphans()
+        if swept:
+            log.info("removed %d orphaned content blob(s) left by an interrupted write", swept)
         resumed = self.emulator.operations.resume()
         if resumed:
             log.info("resumed %d unfinished operation(s) after restart", resumed)
-        self._jobs_task = asyncio.get_running_loop().create_task(self.jobs.run_forever())
+        loop = asyncio.get_running_loop()
+        self._jobs_task = loop.create_task(self.jobs.run_forever())
+        self._gc_task = loop.create_task(self._collect_garbage())
+
+    async def _collect_garbage(self) -> None:
+        """Reclaim content that deletes released (outside any request's transaction)."""
+        while True:
+            await asyncio.sleep(2.0)
+            try:
+                self.emulator.content.collect()
+            except Exception:
+                log.exception("content garbage collection failed")
 
     async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         started = time.perf_counter()

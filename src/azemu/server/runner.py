@@ -15,6 +15,7 @@ from azemu.server.datadir import DataDir, open_data_dir
 from azemu.server.tokens import TokenService
 from azemu.settings import Settings
 from azemu.state.sqlite import SqliteStore
+from azemu.storage.blobs import BlobStore
 
 
 def endpoint(settings: Settings) -> str:
@@ -25,7 +26,8 @@ def endpoint(settings: Settings) -> str:
 def build_app(settings: Settings) -> tuple[AzemuApp, DataDir]:
     data = open_data_dir(settings.data_dir)
     store = SqliteStore(None if settings.in_memory else data.state_db)
-    emulator = Emulator(store, Clock(settings.latency), data.defaults, Rules(settings.rules))
+    blobs = BlobStore(None if settings.in_memory else data.root / "content")
+    emulator = Emulator(store, Clock(settings.latency), data.defaults, Rules(settings.rules), blobs=blobs)
     tokens = TokenService(data.signing_key_pem, endpoint(settings))
     return AzemuApp(emulator, tokens, settings), data
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Connection,
     Float,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
@@ -86,6 +87,12 @@ contents = Table(
     metadata,
     Column("key", String, primary_key=True),
     Column("data", Text, nullable=False),
+)
+blob_refs = Table(
+    "blob_refs",
+    metadata,
+    Column("digest", String, primary_key=True),
+    Column("count", Integer, nullable=False),
 )
 settings = Table(
     "settings",
@@ -249,6 +256,25 @@ class SqliteTxn:
 
     def delete_content(self, key: str) -> None:
         self.conn.execute(delete(contents).where(contents.c.key == key.lower()))
+
+    # content reference counts ------------------------------------------------------------------------
+    def change_refs(self, deltas: dict[str, int]) -> None:
+        for digest, delta in deltas.items():
+            if delta:
+                self.raw.execute(
+                    "INSERT INTO blob_refs (digest, count) VALUES (?, ?) "
+                    "ON CONFLICT(digest) DO UPDATE SET count = count + excluded.count",
+                    (digest, delta),
+                )
+
+    def dead_refs(self) -> list[str]:
+        return [r[0] for r in self.raw.execute("SELECT digest FROM blob_refs WHERE count <= 0")]
+
+    def drop_refs(self, digests: list[str]) -> None:
+        self.raw.executemany("DELETE FROM blob_refs WHERE digest = ? AND count <= 0", [(d,) for d in digests])
+
+    def live_refs(self) -> list[str]:
+        return [r[0] for r in self.raw.execute("SELECT digest FROM blob_refs WHERE count > 0")]
 
     # settings --------------------------------------------------------------------------------------
     def get_setting(self, name: str) -> str | None:

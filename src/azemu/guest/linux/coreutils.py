@@ -97,7 +97,7 @@ def _owner(sh: Shell, uid: int, gid: int) -> tuple[str, str]:
 def _long_line(sh: Shell, path: str, name: str) -> str:
     node = sh.fs.stat(path)
     user, group = _owner(sh, node.uid, node.gid)
-    size = len(node.data) if node.kind != "d" else 4096
+    size = node.size if node.kind != "d" else 4096
     stamp = time.strftime("%b %e %H:%M", time.gmtime(node.mtime or sh.now))
     suffix = f" -> {node.data.decode()}" if node.kind == "l" else ""
     return f"{_mode_string(node.kind, node.mode)} 1 {user} {group} {size} {stamp} {name}{suffix}\n"

@@ -144,7 +144,7 @@ def _file_obj(s: Session, path: str) -> PSObj:
         {
             "Mode": "d-----" if is_dir else "-a----",
             "LastWriteTime": _stamp(node.mtime or s.ctx.now),
-            "Length": None if is_dir else len(node.data),
+            "Length": None if is_dir else node.size,
             "Name": name,
             "FullName": shown,
             "PSIsContainer": is_dir,
