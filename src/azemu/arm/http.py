@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 from azemu.domain.errors import InvalidRequestContent, RequestEntityTooLarge, UnsupportedMediaType
 
 MAX_BODY = 4 * 1024 * 1024  # ARM's request size limit
+
+
+@dataclass(frozen=True)
+class FileBody:
+    """A response body streamed from a file (``start``..``end`` inclusive byte range)."""
+
+    path: Path
+    start: int
+    end: int
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start + 1
 
 
 @dataclass(slots=True)
@@ -20,7 +34,7 @@ class Response:
     content_type: str = "application/json; charset=utf-8"
 
     def encode(self) -> bytes:
-        if self.body is None:
+        if self.body is None or isinstance(self.body, FileBody):
             return b""
         if isinstance(self.body, bytes):
             return self.body

@@ -1,19 +1,32 @@
-"""Managed disks (``Microsoft.Compute/disks``): the resource that holds a guest's content.
+"""Managed disks and snapshots (DiskRP): the resources that hold guest content.
 
-This is the part virtual machines need (OS disks, attach/detach, copy, delete rules); capture, snapshots
-and the copy-on-write content store extend it.
+Both point at a tree in the content store: creating one from another disk, a snapshot or an image is a
+new reference (copy-on-write), never a copy of bytes. Disk states follow one declared table; a SAS grant
+(``beginGetAccess``) moves a disk to ``ActiveSAS`` until ``endGetAccess`` or expiry.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import hmac
+import secrets
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from azemu.clock.clock import Clock
-from azemu.domain import ids, regions
+from azemu.domain import catalog, ids, regions
 from azemu.domain.content import DiskContent
-from azemu.domain.errors import AzureError, InvalidParameter, LocationRequired, OperationNotAllowed
+from azemu.domain.errors import (
+    AzureError,
+    BadRequest,
+    Conflict,
+    InvalidParameter,
+    LocationRequired,
+    NotFound,
+    OperationNotAllowed,
+)
 from azemu.domain.lifecycle import StateTable
 from azemu.domain.operations import Operations
 from azemu.domain.resourcegroups import ResourceGroups
@@ -24,12 +37,25 @@ from azemu.state.records import OperationRecord, ResourceRecord
 from azemu.state.store import Store, Txn
 
 TYPE = "Microsoft.Compute/disks"
-PUT_KIND = "disks.create"
-DELETE_KIND = "disks.delete"
+SNAPSHOT = "Microsoft.Compute/snapshots"
+FAMILY = "disk"
+_SNS = uuid.UUID("2f0c3f55-4b0f-4a54-9d2e-7f9a3c1f3d11")
 
 
 def _attached(action: str, ctx: Mapping[str, Any]) -> AzureError:
+    if action in ("grantAccess",):
+        return OperationNotAllowed(
+            f"Disk {ctx.get('name')} is attached to VM {ctx.get('vm')}. Grant access is allowed only on an "
+            "unattached disk or a disk of a deallocated VM."
+        )
     return OperationNotAllowed(f"Disk {ctx.get('name')} is attached to VM {ctx.get('vm')}.")
+
+
+def _sas(action: str, ctx: Mapping[str, Any]) -> AzureError:
+    return OperationNotAllowed(
+        f"Operation '{action}' is not allowed on disk '{ctx.get('name')}' while it has an active shared access "
+        "signature (SAS). Call endGetAccess (az disk revoke-access) first."
+    )
 
 
 LIFECYCLE = StateTable(
@@ -41,6 +67,8 @@ LIFECYCLE = StateTable(
             "delete": "Deleting",
             "update": "Unattached",
             "copy": "Unattached",
+            "grantAccess": "ActiveSAS",
+            "revokeAccess": "Unattached",
         },
         "Attached": {"detach": "Unattached", "reserve": "Reserved", "update": "Attached", "copy": "Attached"},
         "Reserved": {
@@ -48,70 +76,64 @@ LIFECYCLE = StateTable(
             "unreserve": "Attached",
             "update": "Reserved",
             "copy": "Reserved",
+            "grantAccess": "ActiveSAS",
+            "revokeAccess": "Reserved",
+        },
+        "ActiveSAS": {
+            "revokeAccess": "Unattached",
+            "grantAccess": "ActiveSAS",
+            "copy": "ActiveSAS",
+            "update": "ActiveSAS",
+            "expire": "Unattached",
         },
         "Deleting": {"purge": "Deleted"},
     },
     terminal=frozenset({"Deleted"}),
-    refusals={"Attached": _attached, "Reserved": _attached},
+    refusals={"Attached": _attached, "Reserved": _attached, "ActiveSAS": _sas},
 )
 
 
 def disk_view_properties(rec: ResourceRecord) -> dict[str, Any]:
-    props = dict(rec.body["properties"])
-    props["diskState"] = rec.state if rec.state in ("Unattached", "Attached", "Reserved") else "Unattached"
+    props = {k: v for k, v in rec.body["properties"].items() if not k.startswith("_")}
+    props["diskState"] = (
+        rec.state if rec.state in ("Unattached", "Attached", "Reserved", "ActiveSAS") else "Unattached"
+    )
     props["provisioningState"] = "Deleting" if rec.state == "Deleting" else "Succeeded"
     return props
 
 
+def _iso(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat(timespec="microseconds")
+
+
 class Disks:
+    """One service for both DiskRP resource types (``disks`` and ``snapshots``)."""
+
     def __init__(
-        self, store: Store, clock: Clock, groups: ResourceGroups, operations: Operations, content: DiskContent
+        self,
+        store: Store,
+        clock: Clock,
+        groups: ResourceGroups,
+        operations: Operations,
+        content: DiskContent,
+        sas_key: bytes = b"",
     ) -> None:
         self.content = content
         self.store = store
         self.clock = clock
         self.tracked = Tracked(clock, groups)
         self.operations = operations
-        operations.register(DELETE_KIND, self._complete_delete)
-        operations.register(PUT_KIND, lambda tx, op: self._output(tx, op))
+        self.sas_key = sas_key or secrets.token_bytes(32)
+        self.images: Any = None  # set by the emulator: managed images are a source for FromImage
+        operations.register("disks.create", self._output)
+        operations.register("disks.delete", self._complete_delete)
+        operations.register("disks.beginGetAccess", self._complete_grant)
+        operations.register("disks.endGetAccess", lambda tx, op: None)
 
     def _output(self, tx: Txn, op: OperationRecord) -> Any:
         assert op.resource_id is not None
         rec = tx.get_resource(ids.key_of(op.resource_id))
         return None if rec is None else {"id": rec.id, "name": rec.name}
-
-    # used by virtual machines ------------------------------------------------------------------------
-    def new_os_disk(
-        self,
-        tx: Txn,
-        rid: str,
-        location: str,
-        *,
-        os_type: str,
-        hyper_v: str,
-        architecture: str,
-        size_gb: int,
-        sku: str,
-        creation: dict[str, Any],
-        vm_id: str,
-        guest: Guest | None = None,
-        source_key: str | None = None,
-        zones: list[str] | None = None,
-    ) -> ResourceRecord:
-        body = {
-            "tags": {},
-            "sku": {"name": sku, "tier": sku.split("_")[0]},
-            "managedBy": vm_id,
-            "properties": self._props(os_type, hyper_v, architecture, size_gb, creation),
-        }
-        if zones:
-            body["zones"] = zones
-        rec = self.tracked.new_record(tx, rid, TYPE, location, body, state="Attached")
-        if guest is not None:
-            self.content.save_guest(tx, rec.key, guest)
-        elif source_key is not None:
-            self.content.copy(tx, source_key, rec.key)
-        return rec
 
     def _props(
         self, os_type: str | None, hyper_v: str | None, arch: str, size_gb: int, creation: dict[str, Any]
@@ -132,6 +154,39 @@ class Disks:
         if hyper_v:
             props["hyperVGeneration"] = hyper_v
         return props
+
+    # used by virtual machines ------------------------------------------------------------------------
+    def new_os_disk(
+        self,
+        tx: Txn,
+        rid: str,
+        location: str,
+        *,
+        os_type: str,
+        hyper_v: str,
+        architecture: str,
+        size_gb: int,
+        sku: str,
+        creation: dict[str, Any],
+        vm_id: str,
+        guest: Guest | None = None,
+        source_key: str | None = None,
+        zones: list[str] | None = None,
+    ) -> ResourceRecord:
+        body: dict[str, Any] = {
+            "tags": {},
+            "sku": {"name": sku, "tier": sku.split("_")[0]},
+            "managedBy": vm_id,
+            "properties": self._props(os_type, hyper_v, architecture, size_gb, creation),
+        }
+        if zones:
+            body["zones"] = zones
+        rec = self.tracked.new_record(tx, rid, TYPE, location, body, state="Attached")
+        if guest is not None:
+            self.content.save_guest(tx, rec.key, guest)
+        elif source_key is not None:
+            self.content.copy(tx, source_key, rec.key)
+        return rec
 
     def attach(self, tx: Txn, disk_id: str, vm_id: str) -> ResourceRecord:
         rec = self.tracked.require(tx, disk_id)
@@ -160,95 +215,193 @@ class Disks:
         tx.delete_resource(key)
         self.content.unlink(tx, key)
 
-    # the disks API -----------------------------------------------------------------------------------
+    # the disks / snapshots API -----------------------------------------------------------------------
     def get(self, rid: str) -> ResourceRecord:
         with self.store.read() as tx:
-            return self.tracked.require(tx, rid)
+            rec = self.tracked.require(tx, rid)
+            return self._expire(tx, rec)
 
-    def list(self, subscription_id: str, resource_group: str | None) -> list[ResourceRecord]:
+    def _expire(self, tx: Txn, rec: ResourceRecord) -> ResourceRecord:
+        sas = rec.body["properties"].get("_sas")
+        if rec.state == "ActiveSAS" and sas and sas["expiresAt"] <= self.clock.now():
+            with self.store.transaction() as wtx:
+                fresh = self.tracked.require(wtx, rec.id)
+                fresh.state = sas.get("previous") or LIFECYCLE.next(fresh.state, "expire")
+                fresh.body["properties"].pop("_sas", None)
+                self.tracked.save(wtx, fresh)
+                return fresh
+        return rec
+
+    def list(
+        self, subscription_id: str, resource_group: str | None, full_type: str = TYPE
+    ) -> list[ResourceRecord]:
         with self.store.read() as tx:
             if resource_group is not None:
                 self.tracked.groups.require(tx, subscription_id, resource_group)
-            return self.tracked.list(tx, subscription_id, resource_group, TYPE)
+            return self.tracked.list(tx, subscription_id, resource_group, full_type)
 
     def create(
-        self, rid: str, body: dict[str, Any], tenant_id: str | None
+        self, rid: str, body: dict[str, Any], tenant_id: str | None, full_type: str = TYPE
     ) -> tuple[ResourceRecord, OperationRecord]:
         if not body.get("location"):
             raise LocationRequired("The location property is required for this definition.")
         loc = regions.require(str(body["location"]))
         props = body.get("properties") or {}
-        creation = dict(props.get("creationData") or {})
-        option = str(creation.get("createOption") or "")
+        creation_in = dict(props.get("creationData") or {})
+        option = str(creation_in.get("createOption") or "")
         sku = (body.get("sku") or {}).get("name") or "Standard_LRS"
         with self.store.transaction() as tx:
             existing = self.tracked.find(tx, rid)
             if existing is not None:
-                existing.body["tags"] = dict(body.get("tags") or existing.body.get("tags") or {})
-                self.tracked.save(tx, existing)
+                self._patch(tx, existing, body)
                 rec = existing
-            elif option.lower() == "empty":
-                size = props.get("diskSizeGB")
-                if not isinstance(size, int) or size <= 0:
-                    raise InvalidParameter(
-                        "Required parameter 'diskSizeGB' is missing (null).", target="diskSizeGB"
-                    )
-                doc = {
-                    "tags": dict(body.get("tags") or {}),
-                    "sku": {"name": sku, "tier": sku.split("_")[0]},
-                    "properties": self._props(
-                        props.get("osType"),
-                        props.get("hyperVGeneration"),
-                        "x64",
-                        size,
-                        {"createOption": "Empty"},
-                    ),
-                }
-                rec = self.tracked.new_record(tx, rid, TYPE, loc, doc, state="Unattached")
-                self.content.save_guest(tx, rec.key, Guest("", "", GuestFS()))
-            elif option.lower() == "copy":
-                src_id = str(creation.get("sourceResourceId") or "")
-                src = self.tracked.find(tx, src_id) if src_id else None
-                if src is None:
-                    raise AzureError(f"Resource {src_id} is not found.", code="NotFound", status=404)
-                sp = src.body["properties"]
-                size = int(props.get("diskSizeGB") or sp["diskSizeGB"])
-                creation = {
-                    "createOption": "Copy",
-                    "sourceResourceId": src.id,
-                    "sourceUniqueId": sp["uniqueId"],
-                }
-                doc = {
-                    "tags": dict(body.get("tags") or {}),
-                    "sku": {"name": sku, "tier": sku.split("_")[0]},
-                    "properties": self._props(
-                        sp.get("osType"),
-                        sp.get("hyperVGeneration"),
-                        sp.get("supportedCapabilities", {}).get("architecture", "x64"),
-                        size,
-                        creation,
-                    ),
-                }
-                rec = self.tracked.new_record(tx, rid, TYPE, loc, doc, state="Unattached")
-                self.content.copy(tx, src.id, rec.key)
             else:
-                raise InvalidParameter(
-                    f"The value '{option}' of parameter 'creationData.createOption' is not "
-                    "supported by azemu for disks yet.",
-                    target="createOption",
-                )
+                rec = self._new(tx, rid, full_type, loc, sku, props, creation_in, option, body)
             p = ids.parse(rid)
             assert p is not None
             op = self.operations.start(
                 tx,
-                kind=PUT_KIND,
-                family="disk",
+                kind="disks.create",
+                family=FAMILY,
                 subscription_id=p.subscription,
                 location=loc,
                 resource_id=rid,
                 tenant_id=tenant_id,
             )
-            return rec, op
+            final = tx.get_resource(rec.key)
+            assert final is not None
+            return final, op
+
+    def _new(
+        self,
+        tx: Txn,
+        rid: str,
+        full_type: str,
+        loc: str,
+        sku: str,
+        props: dict[str, Any],
+        creation_in: dict[str, Any],
+        option: str,
+        body: dict[str, Any],
+    ) -> ResourceRecord:
+        opt = option.lower()
+        tags = dict(body.get("tags") or {})
+        doc: dict[str, Any] = {"tags": tags, "sku": {"name": sku, "tier": sku.split("_")[0]}}
+        if body.get("zones"):
+            doc["zones"] = body["zones"]
+        source_key: str | None = None
+        guest: Guest | None = None
+        if opt == "empty":
+            size = props.get("diskSizeGB")
+            if not isinstance(size, int) or size <= 0:
+                raise InvalidParameter(
+                    "Required parameter 'diskSizeGB' is missing (null).", target="diskSizeGB"
+                )
+            doc["properties"] = self._props(
+                props.get("osType"), props.get("hyperVGeneration"), "x64", size, {"createOption": "Empty"}
+            )
+            guest = Guest("", "", GuestFS())
+        elif opt in ("copy", "restore"):
+            src_id = str(creation_in.get("sourceResourceId") or "")
+            src = self.tracked.find(tx, src_id) if src_id else None
+            if src is None or src.type.lower() not in (TYPE.lower(), SNAPSHOT.lower()):
+                raise NotFound(f"Resource {src_id or '(none)'} is not found.", target="sourceResourceId")
+            sp = src.body["properties"]
+            size = int(props.get("diskSizeGB") or sp["diskSizeGB"])
+            if size < int(sp["diskSizeGB"]):
+                raise BadRequest(
+                    f"Disk size reduction is not supported. Current size is {sp['diskSizeGB']} GB and "
+                    f"requested size is {size} GB.",
+                    target="diskSizeGB",
+                )
+            creation = {
+                "createOption": option[0].upper() + option[1:].lower(),
+                "sourceResourceId": src.id,
+                "sourceUniqueId": sp["uniqueId"],
+            }
+            doc["properties"] = self._props(
+                props.get("osType") or sp.get("osType"),
+                sp.get("hyperVGeneration"),
+                sp.get("supportedCapabilities", {}).get("architecture", "x64"),
+                size,
+                creation,
+            )
+            if full_type == SNAPSHOT:
+                incremental = bool(props.get("incremental", False))
+                doc["properties"]["incremental"] = incremental
+                if incremental:
+                    family = sp.get("incrementalSnapshotFamilyId") or str(uuid.uuid5(_SNS, sp["uniqueId"]))
+                    doc["properties"]["incrementalSnapshotFamilyId"] = family
+            source_key = src.key
+        elif opt == "fromimage":
+            ref = creation_in.get("imageReference") or {}
+            image_id = str(ref.get("id") or "")
+            if "/providers/microsoft.compute/images/" in image_id.lower() and self.images is not None:
+                img = self.images.require_ready(tx, image_id)
+                os_disk = img.body["properties"]["storageProfile"]["osDisk"]
+                size = int(props.get("diskSizeGB") or os_disk.get("diskSizeGB") or 30)
+                doc["properties"] = self._props(
+                    os_disk["osType"],
+                    img.body["properties"].get("hyperVGeneration"),
+                    "x64",
+                    size,
+                    {"createOption": "FromImage", "imageReference": {"id": img.id}},
+                )
+                source_key = img.key
+            else:
+                p = _platform_ref(image_id)
+                image, _version = catalog.resolve(p, loc)
+                size = int(props.get("diskSizeGB") or image.disk_size_gb)
+                doc["properties"] = self._props(
+                    image.os_type,
+                    image.hyper_v_generation,
+                    image.architecture,
+                    size,
+                    {"createOption": "FromImage", "imageReference": {"id": image_id}},
+                )
+                from azemu.guest import api as guest_api
+
+                guest = guest_api.base_guest(image.guest, self.clock.now())
+        else:
+            raise InvalidParameter(
+                f"The value '{option}' of parameter 'creationData.createOption' is not supported. Supported values "
+                "are Empty, Copy, Restore and FromImage.",
+                target="createOption",
+            )
+        rec = self.tracked.new_record(tx, rid, full_type, loc, doc, state="Unattached")
+        if guest is not None:
+            self.content.save_guest(tx, rec.key, guest)
+        elif source_key is not None:
+            self.content.copy(tx, source_key, rec.key)
+        return rec
+
+    def _patch(self, tx: Txn, rec: ResourceRecord, body: dict[str, Any]) -> None:
+        props = body.get("properties") or {}
+        if body.get("tags") is not None:
+            rec.body["tags"] = dict(body["tags"])
+        size = props.get("diskSizeGB")
+        if size is not None:
+            current = int(rec.body["properties"]["diskSizeGB"])
+            if not isinstance(size, int) or size < current:
+                raise BadRequest(
+                    f"Disk size reduction is not supported. Current size is {current} GB and requested "
+                    f"size is {size} GB.",
+                    target="diskSizeGB",
+                )
+            if size > current and rec.state == "Attached":
+                raise Conflict(
+                    "Disk resizing is allowed only when creating a VM or when the VM is deallocated."
+                )
+            rec.body["properties"]["diskSizeGB"] = size
+            rec.body["properties"]["diskSizeBytes"] = size * 1024**3
+        rec.state = LIFECYCLE.next(rec.state, "update", name=rec.name, vm=rec.body.get("managedBy"))
+        self.tracked.save(tx, rec)
+
+    def update(self, rid: str, body: dict[str, Any]) -> ResourceRecord:
+        with self.store.transaction() as tx:
+            rec = self.tracked.require(tx, rid)
+            self._patch(tx, rec, body)
+            return rec
 
     def begin_delete(self, rid: str, tenant_id: str | None) -> OperationRecord | None:
         with self.store.transaction() as tx:
@@ -262,8 +415,8 @@ class Disks:
             tx.put_resource(rec)
             return self.operations.start(
                 tx,
-                kind=DELETE_KIND,
-                family="disk",
+                kind="disks.delete",
+                family=FAMILY,
                 subscription_id=rec.subscription_id,
                 location=rec.location or "",
                 resource_id=rec.id,
@@ -274,8 +427,109 @@ class Disks:
         assert op.resource_id is not None
         self.remove_now(tx, op.resource_id)
 
+    # export (SAS) ------------------------------------------------------------------------------------
+    def begin_grant(
+        self, rid: str, body: dict[str, Any], tenant_id: str | None, base_url: str
+    ) -> OperationRecord:
+        access = str(body.get("access") or "")
+        if access not in ("Read", "Write"):
+            raise InvalidParameter(
+                "The value of parameter access is invalid. Supported values are Read, Write.", target="access"
+            )
+        seconds = body.get("durationInSeconds")
+        if not isinstance(seconds, int) or seconds <= 0:
+            raise InvalidParameter(
+                "Required parameter 'durationInSeconds' is missing (null).", target="durationInSeconds"
+            )
+        with self.store.transaction() as tx:
+            rec = self.tracked.require(tx, rid)
+            previous = rec.state
+            rec.state = LIFECYCLE.next(rec.state, "grantAccess", name=rec.name, vm=rec.body.get("managedBy"))
+            token = secrets.token_hex(16)
+            rec.body["properties"]["_sas"] = {
+                "token": token,
+                "expiresAt": self.clock.now() + seconds,
+                "access": access,
+                "previous": previous,
+            }
+            self.tracked.save(tx, rec)
+            return self.operations.start(
+                tx,
+                kind="disks.beginGetAccess",
+                family=FAMILY,
+                subscription_id=rec.subscription_id,
+                location=rec.location or "",
+                resource_id=rid,
+                tenant_id=tenant_id,
+                payload={"token": token, "base": base_url},
+            )
 
-def _iso(ts: float) -> str:
-    import datetime as dt
+    def _complete_grant(self, tx: Txn, op: OperationRecord) -> Any:
+        token = str(op.payload["token"])
+        return {
+            "accessSAS": f"{op.payload['base']}/_azemu/sas/{token}/abcd?sv=2018-03-28&sr=b&si={uuid.uuid4()}"
+            f"&sig={self.sign(token)}"
+        }
 
-    return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat(timespec="microseconds")
+    def sign(self, token: str) -> str:
+        return hmac.new(self.sas_key, token.encode(), hashlib.sha256).hexdigest()
+
+    def begin_revoke(self, rid: str, tenant_id: str | None) -> OperationRecord:
+        with self.store.transaction() as tx:
+            rec = self.tracked.require(tx, rid)
+            sas = rec.body["properties"].pop("_sas", None)
+            if rec.state == "ActiveSAS":
+                rec.state = (sas or {}).get("previous") or LIFECYCLE.next(rec.state, "revokeAccess")
+            self.tracked.save(tx, rec)
+            return self.operations.start(
+                tx,
+                kind="disks.endGetAccess",
+                family=FAMILY,
+                subscription_id=rec.subscription_id,
+                location=rec.location or "",
+                resource_id=rid,
+                tenant_id=tenant_id,
+            )
+
+    def resolve_sas(self, token: str, sig: str) -> ResourceRecord:
+        """The disk or snapshot a SAS URL names, if the signature is right and access is still granted."""
+        if not hmac.compare_digest(self.sign(token), sig or ""):
+            raise AzureError(
+                "Server failed to authenticate the request. Make sure the value of Authorization "
+                "header is formed correctly including the signature.",
+                code="AuthenticationFailed",
+                status=403,
+            )
+        with self.store.read() as tx:
+            recs = [
+                r
+                for t in (TYPE, SNAPSHOT)
+                for r in tx.list_resources(type=t)
+                if (r.body["properties"].get("_sas") or {}).get("token") == token
+            ]
+        if not recs:
+            raise AzureError(
+                "This request is not authorized to perform this operation.",
+                code="AuthorizationFailure",
+                status=403,
+            )
+        rec = recs[0]
+        if rec.body["properties"]["_sas"]["expiresAt"] <= self.clock.now():
+            raise AzureError("Signed expiry time has passed.", code="AuthenticationFailed", status=403)
+        return rec
+
+
+def _platform_ref(image_id: str) -> dict[str, str]:
+    parts = [p for p in image_id.split("/") if p]
+    low = [p.lower() for p in parts]
+    try:
+        return {
+            "publisher": parts[low.index("publishers") + 1],
+            "offer": parts[low.index("offers") + 1],
+            "sku": parts[low.index("skus") + 1],
+            "version": parts[low.index("versions") + 1],
+        }
+    except (ValueError, IndexError):
+        raise InvalidParameter(
+            f"The image reference id '{image_id}' is not valid.", target="imageReference.id"
+        ) from None

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from azemu.clock.clock import Clock
 from azemu.clock.faults import FaultRegistry
 from azemu.domain.content import DiskContent
 from azemu.domain.disks import Disks
+from azemu.domain.exports import Exports
+from azemu.domain.images import Images
 from azemu.domain.network import Network
 from azemu.domain.operations import Operations
 from azemu.domain.resourcegroups import ResourceGroups
@@ -37,6 +40,7 @@ class Emulator:
     rules: Rules = field(default_factory=Rules)
     faults: FaultRegistry = field(default_factory=FaultRegistry)
     blobs: BlobStore = field(default_factory=lambda: BlobStore(None))
+    work_dir: Path | None = None  # where exported VHDs are built (a temporary directory when None)
 
     def __post_init__(self) -> None:
         self.tenancy = Tenancy(self.store, self.clock)
@@ -56,6 +60,18 @@ class Emulator:
             self.network,
             textbook=self.rules.textbook,
         )
+        self.images = Images(
+            self.store,
+            self.clock,
+            self.resource_groups,
+            self.operations,
+            self.content,
+            self.vms,
+            textbook=self.rules.textbook,
+        )
+        self.disks.images = self.images
+        self.vms.images = self.images
+        self.exports = Exports(self.content, self.work_dir)
         self.tenancy.ensure_defaults(self.defaults)
 
     def reset(self) -> None:

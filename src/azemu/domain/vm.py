@@ -65,6 +65,7 @@ class VirtualMachines:
         self.disks = disks
         self.network = network
         self.table: StateTable = TEXTBOOK if textbook else AZURE
+        self.images: Any = None  # managed images (set by the emulator): a source for new VMs
         operations.register(KINDS["create"], self._complete_create, on_failure=self._create_failed)
         for action in ("start", "powerOff", "deallocate", "restart"):
             operations.register(KINDS[action], self._completer(action))
@@ -186,14 +187,62 @@ class VirtualMachines:
                 raise InvalidParameter(
                     "Required parameter 'imageReference' is missing (null).", target="imageReference"
                 )
+            managed = str(image_ref.get("id") or "")
+            if "/providers/microsoft.compute/images/" in managed.lower() and self.images is not None:
+                img = self.images.require_ready(tx, managed, user=rid)
+                if os_profile_in is None:
+                    raise InvalidParameter(
+                        "Required parameter 'osProfile' is missing (null).", target="osProfile"
+                    )
+                img_disk = img.body["properties"]["storageProfile"]["osDisk"]
+                os_type = img_disk["osType"]
+                profile = osprofile.parse(os_profile_in, os_type, p.name)
+                emu["firstBoot"] = {"profile": profile.__dict__, "source": "generalized"}
+                hyper_v, arch = img.body["properties"].get("hyperVGeneration", "V1"), "x64"
+                size_gb = int(os_disk_in.get("diskSizeGB") or img_disk.get("diskSizeGB") or 30)
+                image_out = {"id": img.id}
+                disk = self.disks.new_os_disk(
+                    tx,
+                    disk_id,
+                    loc,
+                    os_type=os_type,
+                    hyper_v=hyper_v,
+                    architecture=arch,
+                    size_gb=size_gb,
+                    sku=sku,
+                    creation={"createOption": "FromImage", "imageReference": {"id": img.id}},
+                    vm_id=rid,
+                    source_key=img.key,
+                )
+                return self._finish_create(
+                    tx,
+                    rid,
+                    p,
+                    loc,
+                    body,
+                    props,
+                    size,
+                    os_disk_in,
+                    option,
+                    os_type,
+                    hyper_v,
+                    size_gb,
+                    disk_id,
+                    disk_name,
+                    sku,
+                    image_out,
+                    os_profile_in,
+                    emu,
+                    vm_uuid,
+                    tenant_id,
+                )
             if (
                 image_ref.get("id")
                 or image_ref.get("sharedGalleryImageId")
                 or image_ref.get("communityGalleryImageId")
             ):
                 raise InvalidParameter(
-                    "Creating a VM from a managed image or gallery image is not supported by this "
-                    "version of azemu.",
+                    "Creating a VM from a gallery image is not supported by this version of azemu.",
                     target="imageReference",
                 )
             image, version = catalog.resolve(image_ref, loc)
@@ -261,6 +310,52 @@ class VirtualMachines:
                 target="createOption",
             )
 
+        return self._finish_create(
+            tx,
+            rid,
+            p,
+            loc,
+            body,
+            props,
+            size,
+            os_disk_in,
+            option,
+            os_type,
+            hyper_v,
+            size_gb,
+            disk_id,
+            disk_name,
+            sku,
+            image_out,
+            os_profile_in,
+            emu,
+            vm_uuid,
+            tenant_id,
+        )
+
+    def _finish_create(
+        self,
+        tx: Txn,
+        rid: str,
+        p: Any,
+        loc: str,
+        body: dict[str, Any],
+        props: dict[str, Any],
+        size: str,
+        os_disk_in: dict[str, Any],
+        option: str,
+        os_type: str,
+        hyper_v: str,
+        size_gb: int,
+        disk_id: str,
+        disk_name: str,
+        sku: str,
+        image_out: dict[str, Any] | None,
+        os_profile_in: dict[str, Any] | None,
+        emu: dict[str, Any],
+        vm_uuid: str,
+        tenant_id: str | None,
+    ) -> tuple[ResourceRecord, OperationRecord]:
         nics_out = []
         for nic_ref in (props.get("networkProfile") or {}).get("networkInterfaces") or []:
             self.network.attach(tx, nic_ref["id"], rid)
@@ -321,6 +416,7 @@ class VirtualMachines:
         rec = self.tracked.require(tx, op.resource_id)
         emu = rec.body["_emu"]
         guest = self._guest(tx, rec)
+        emu["imageGuest"] = guest.distro
         first = emu.pop("firstBoot", {})
         if first.get("source") == "generalized":
             from azemu.guest.machine import OsProfile

@@ -25,7 +25,7 @@ import time
 from typing import Any
 
 from azemu.arm import apiversions
-from azemu.arm.http import MAX_BODY, Request, Response, too_large
+from azemu.arm.http import MAX_BODY, FileBody, Request, Response, too_large
 from azemu.arm.lro import OperationEndpoints
 from azemu.arm.router import Router
 from azemu.clock.jobs import JobRunner
@@ -44,6 +44,7 @@ from azemu.providers.base import ProviderContext
 from azemu.providers.resources import views as resource_views
 from azemu.server.admin import Admin
 from azemu.server.identity import Identity
+from azemu.server.sas import SasEndpoint
 from azemu.server.tokens import TokenService
 from azemu.settings import Settings
 
@@ -89,6 +90,7 @@ class AzemuApp:
         OperationEndpoints(emulator).register(self.router)
         Admin(emulator, settings).register(self.router)
         Identity(emulator, tokens).register(self.router)
+        SasEndpoint(emulator).register(self.router)
         self.jobs = JobRunner(emulator.clock, emulator.operations.finish_due)
         emulator.operations.attach_scheduler(self.jobs.schedule)
         self._jobs_task: asyncio.Task[None] | None = None
@@ -160,6 +162,7 @@ class AzemuApp:
                 f"The server encountered an internal error. Please retry the request. (request id {request_id})"
             )
             response = Response(internal.status, internal.to_body())
+        stream = response.body if isinstance(response.body, FileBody) else None
         if method == "HEAD":
             response.body = None
         body = response.encode()
@@ -174,11 +177,14 @@ class AzemuApp:
             out.append((b"x-ms-client-request-id", client_req.encode("latin-1")))
         if body or response.status not in (204, 304):
             out.append((b"content-type", response.content_type.encode()))
-        out.append((b"content-length", str(len(body)).encode()))
+        out.append((b"content-length", str(stream.length if stream is not None else len(body)).encode()))
         for k, v in response.headers.items():
             out.append((k.lower().encode(), v.encode("latin-1")))
         await send({"type": "http.response.start", "status": response.status, "headers": out})
-        await send({"type": "http.response.body", "body": body})
+        if stream is not None and method != "HEAD":
+            await self._stream(stream, send)
+        else:
+            await send({"type": "http.response.body", "body": body})
         if self.settings.access_log:
             access_log.info(
                 json.dumps(
@@ -193,6 +199,21 @@ class AzemuApp:
                     }
                 )
             )
+
+    @staticmethod
+    async def _stream(body: FileBody, send: Any) -> None:
+        chunk = 1024 * 1024
+        with open(body.path, "rb") as fh:
+            fh.seek(body.start)
+            left = body.length
+            while left > 0:
+                data = fh.read(min(chunk, left))
+                if not data:
+                    break
+                left -= len(data)
+                await send({"type": "http.response.body", "body": data, "more_body": left > 0})
+        if left > 0:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _read_body(self, headers: dict[str, str], receive: Any) -> bytes:
         length = headers.get("content-length")

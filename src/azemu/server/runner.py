@@ -27,7 +27,14 @@ def build_app(settings: Settings) -> tuple[AzemuApp, DataDir]:
     data = open_data_dir(settings.data_dir)
     store = SqliteStore(None if settings.in_memory else data.state_db)
     blobs = BlobStore(None if settings.in_memory else data.root / "content")
-    emulator = Emulator(store, Clock(settings.latency), data.defaults, Rules(settings.rules), blobs=blobs)
+    emulator = Emulator(
+        store,
+        Clock(settings.latency),
+        data.defaults,
+        Rules(settings.rules),
+        blobs=blobs,
+        work_dir=None if settings.in_memory else data.root / "exports",
+    )
     tokens = TokenService(data.signing_key_pem, endpoint(settings))
     return AzemuApp(emulator, tokens, settings), data
 

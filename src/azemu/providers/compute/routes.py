@@ -6,8 +6,10 @@ from azemu.arm.http import Request, Response
 from azemu.arm.lro import accepted_headers
 from azemu.arm.router import Router
 from azemu.domain import catalog, conflicts, ids, regions
+from azemu.domain.disks import SNAPSHOT
+from azemu.domain.disks import TYPE as DISK_TYPE
 from azemu.domain.errors import NotFound, OperationNotAllowed
-from azemu.providers.base import ProviderContext
+from azemu.providers.base import ProviderContext, parse_tags
 from azemu.providers.compute import views
 
 CP = "Microsoft.Compute"
@@ -89,27 +91,33 @@ class ComputeProvider:
             "resource APIs to create an Image from a managed Virtual Machine."
         )
 
-    # disks -------------------------------------------------------------------------------------------
-    def _disk_id(self, req: Request) -> str:
+    # images ------------------------------------------------------------------------------------------
+    def _image_id(self, req: Request) -> str:
         p = req.params
-        return ids.resource_id(p["subscriptionId"], p["resourceGroupName"], CP, ["disks"], [p["diskName"]])
+        return ids.resource_id(p["subscriptionId"], p["resourceGroupName"], CP, ["images"], [p["imageName"]])
 
-    def put_disk(self, req: Request) -> Response:
-        rec, op = self.emu.disks.create(self._disk_id(req), req.json_object(), req.tenant_id)
-        body = views.disk(rec)
-        if not op.done:
-            body["properties"]["provisioningState"] = "Updating"
-        return Response(202, body, headers=accepted_headers(req, op, self.emu.clock))
+    def put_image(self, req: Request) -> Response:
+        body = req.json_object()
+        body["tags"] = parse_tags(body.get("tags"))
+        rec, created, op = self.emu.images.create_or_update(self._image_id(req), body, req.tenant_id)
+        headers = {} if op is None else accepted_headers(req, op, self.emu.clock, location=False)
+        return Response(201 if created else 200, views.image(rec), headers=headers)
 
-    def get_disk(self, req: Request) -> Response:
-        return Response(200, views.disk(self.emu.disks.get(self._disk_id(req))))
+    def patch_image(self, req: Request) -> Response:
+        body = req.json_object()
+        body["tags"] = parse_tags(body.get("tags"))
+        rec, _, _ = self.emu.images.create_or_update(self._image_id(req), body, req.tenant_id)
+        return Response(200, views.image(rec))
 
-    def list_disks(self, req: Request) -> Response:
-        recs = self.emu.disks.list(req.params["subscriptionId"], req.params.get("resourceGroupName"))
-        return Response(200, {"value": [views.disk(r) for r in recs]})
+    def get_image(self, req: Request) -> Response:
+        return Response(200, views.image(self.emu.images.get(self._image_id(req))))
 
-    def delete_disk(self, req: Request) -> Response:
-        op = self.emu.disks.begin_delete(self._disk_id(req), req.tenant_id)
+    def list_images(self, req: Request) -> Response:
+        recs = self.emu.images.list(req.params["subscriptionId"], req.params.get("resourceGroupName"))
+        return Response(200, {"value": [views.image(r) for r in recs]})
+
+    def delete_image(self, req: Request) -> Response:
+        op = self.emu.images.begin_delete(self._image_id(req), req.tenant_id)
         if op is None:
             return Response(204, None)
         return Response(202, None, headers=accepted_headers(req, op, self.emu.clock))
@@ -181,6 +189,56 @@ class ComputeProvider:
         )
 
 
+class DiskRpProvider:
+    """``disks`` and ``snapshots``: one handler set over the shared DiskRP service."""
+
+    def __init__(self, ctx: ProviderContext, segment: str, full_type: str) -> None:
+        self.emu = ctx.emulator
+        self.segment = segment
+        self.full_type = full_type
+
+    def _id(self, req: Request) -> str:
+        p = req.params
+        return ids.resource_id(p["subscriptionId"], p["resourceGroupName"], CP, [self.segment], [p["name"]])
+
+    def put(self, req: Request) -> Response:
+        body = req.json_object()
+        body["tags"] = parse_tags(body.get("tags"))
+        rec, op = self.emu.disks.create(self._id(req), body, req.tenant_id, self.full_type)
+        view = views.disk(rec)
+        if not op.done:
+            view["properties"]["provisioningState"] = "Updating"
+        return Response(202, view, headers=accepted_headers(req, op, self.emu.clock))
+
+    def patch(self, req: Request) -> Response:
+        body = req.json_object()
+        body["tags"] = parse_tags(body.get("tags"))
+        return Response(200, views.disk(self.emu.disks.update(self._id(req), body)))
+
+    def get(self, req: Request) -> Response:
+        return Response(200, views.disk(self.emu.disks.get(self._id(req))))
+
+    def list(self, req: Request) -> Response:
+        recs = self.emu.disks.list(
+            req.params["subscriptionId"], req.params.get("resourceGroupName"), self.full_type
+        )
+        return Response(200, {"value": [views.disk(r) for r in recs]})
+
+    def delete(self, req: Request) -> Response:
+        op = self.emu.disks.begin_delete(self._id(req), req.tenant_id)
+        if op is None:
+            return Response(204, None)
+        return Response(202, None, headers=accepted_headers(req, op, self.emu.clock))
+
+    def grant(self, req: Request) -> Response:
+        op = self.emu.disks.begin_grant(self._id(req), req.json_object(), req.tenant_id, req.scheme_host)
+        return Response(202, None, headers=accepted_headers(req, op, self.emu.clock))
+
+    def revoke(self, req: Request) -> Response:
+        op = self.emu.disks.begin_revoke(self._id(req), req.tenant_id)
+        return Response(202, None, headers=accepted_headers(req, op, self.emu.clock))
+
+
 def register(router: Router, ctx: ProviderContext) -> None:
     c = ComputeProvider(ctx)
     vm_api = (CP, "virtualMachines")
@@ -197,12 +255,25 @@ def register(router: Router, ctx: ProviderContext) -> None:
     r("POST", VM + "/generalize", c.generalize, api=vm_api)
     r("POST", VM + "/runCommand", c.run_command, api=vm_api)
     r("POST", VM + "/capture", c.capture, api=vm_api)
-    disk_api = (CP, "disks")
-    r("GET", RG + "/disks", c.list_disks, api=disk_api)
-    r("GET", SUB + "/disks", c.list_disks, api=disk_api)
-    r("PUT", RG + "/disks/{diskName}", c.put_disk, api=disk_api)
-    r("GET", RG + "/disks/{diskName}", c.get_disk, api=disk_api)
-    r("DELETE", RG + "/disks/{diskName}", c.delete_disk, api=disk_api)
+    for segment, full_type in (("disks", DISK_TYPE), ("snapshots", SNAPSHOT)):
+        d = DiskRpProvider(ctx, segment, full_type)
+        api = (CP, segment)
+        base = f"{RG}/{segment}"
+        r("GET", base, d.list, api=api)
+        r("GET", f"{SUB}/{segment}", d.list, api=api)
+        r("PUT", base + "/{name}", d.put, api=api)
+        r("PATCH", base + "/{name}", d.patch, api=api)
+        r("GET", base + "/{name}", d.get, api=api)
+        r("DELETE", base + "/{name}", d.delete, api=api)
+        r("POST", base + "/{name}/beginGetAccess", d.grant, api=api)
+        r("POST", base + "/{name}/endGetAccess", d.revoke, api=api)
+    img_api = (CP, "images")
+    r("GET", RG + "/images", c.list_images, api=img_api)
+    r("GET", SUB + "/images", c.list_images, api=img_api)
+    r("PUT", RG + "/images/{imageName}", c.put_image, api=img_api)
+    r("PATCH", RG + "/images/{imageName}", c.patch_image, api=img_api)
+    r("GET", RG + "/images/{imageName}", c.get_image, api=img_api)
+    r("DELETE", RG + "/images/{imageName}", c.delete_image, api=img_api)
     pub_api = (CP, "locations/publishers")
     r("GET", IMG, c.publishers, api=pub_api)
     r("GET", IMG + "/{publisher}/artifacttypes/vmimage/offers", c.offers, api=pub_api)

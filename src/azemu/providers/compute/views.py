@@ -219,3 +219,18 @@ def named(sub: str, location: str, path: str, name: str) -> dict[str, Any]:
         "name": name,
         "id": f"/Subscriptions/{sub}/Providers/Microsoft.Compute/Locations/{loc}/Publishers/{path}",
     }
+
+
+def image(rec: ResourceRecord) -> dict[str, Any]:
+    props = copy.deepcopy(rec.body["properties"])
+    props["provisioningState"] = (
+        rec.state if rec.state in ("Creating", "Succeeded", "Failed", "Deleting") else "Succeeded"
+    )
+    return {
+        "name": rec.name,
+        "id": rec.id,
+        "type": rec.type,
+        "location": rec.location,
+        "tags": rec.body.get("tags") or {},
+        "properties": props,
+    }
