@@ -187,6 +187,25 @@ def guest_identity(vm: VmOpt, data_dir: DataDirOpt = None, port: PortOpt = 8443)
 
 
 @app.command()
+def capture(
+    vm: VmOpt,
+    image: Annotated[str, typer.Option("--image", help="Name (or id) of the managed image to create.")],
+    keep_vm: Annotated[bool, typer.Option("--keep-vm", help="Do not delete the VM afterwards.")] = False,
+    data_dir: DataDirOpt = None,
+    port: PortOpt = 8443,
+) -> None:
+    """Capture a generalized VM into a managed image, then delete the VM (the portal's "automatically delete
+    this virtual machine after creating the image"): image first, never the other way round."""
+    root = _data_dir(data_dir)
+    body = {"vm": _vm_id(root, vm), "image": image, "deleteVm": not keep_vm}
+    try:
+        print(json.dumps(_admin(root, port, "POST", "/_azemu/capture", body), indent=2))
+    except urllib.error.HTTPError as err:
+        console.print(f"[red]{json.loads(err.read()).get('error', {}).get('message', err)}[/]")
+        raise typer.Exit(1) from None
+
+
+@app.command()
 def conflicts(data_dir: DataDirOpt = None, port: PortOpt = 8443) -> None:
     """List VMs that share a SID, machine-id, SSH host key or computer name."""
     print(

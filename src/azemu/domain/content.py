@@ -162,4 +162,12 @@ class DiskContent:
 
     def stats(self) -> dict[str, int]:
         digests = list(self.blobs.digests())
-        return {"blobs": len(digests), "bytes": sum(self.blobs.size(d) for d in digests)}
+        with self.store.read() as tx:
+            live = set(tx.live_refs())
+        return {
+            "blobs": len(digests),
+            "bytes": sum(self.blobs.size(d) for d in digests),
+            "referenced": len(live),
+            "unreferenced": len(set(digests) - live),
+            "missing": len(live - set(digests)),
+        }

@@ -102,6 +102,24 @@ def disk_view_properties(rec: ResourceRecord) -> dict[str, Any]:
     return props
 
 
+def document(rec: ResourceRecord) -> dict[str, Any]:
+    """The ARM document of a disk or snapshot (also the ``properties.output`` of its DiskRP operations)."""
+    body: dict[str, Any] = {
+        "name": rec.name,
+        "id": rec.id,
+        "type": rec.type,
+        "location": rec.location,
+        "tags": rec.body.get("tags") or {},
+        "sku": rec.body["sku"],
+        "properties": disk_view_properties(rec),
+    }
+    if rec.body.get("managedBy"):
+        body["managedBy"] = rec.body["managedBy"]
+    if rec.body.get("zones"):
+        body["zones"] = rec.body["zones"]
+    return body
+
+
 def _iso(ts: float) -> str:
     return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat(timespec="microseconds")
 
@@ -133,7 +151,7 @@ class Disks:
     def _output(self, tx: Txn, op: OperationRecord) -> Any:
         assert op.resource_id is not None
         rec = tx.get_resource(ids.key_of(op.resource_id))
-        return None if rec is None else {"id": rec.id, "name": rec.name}
+        return None if rec is None else document(rec)
 
     def _props(
         self, os_type: str | None, hyper_v: str | None, arch: str, size_gb: int, creation: dict[str, Any]

@@ -50,6 +50,7 @@ class Admin:
         r("GET", PREFIX + "/identity-conflicts", self.identity_conflicts, api=None)
         r("GET", PREFIX + "/metrics", self.metrics, api=None)
         r("POST", PREFIX + "/gc", self.gc, api=None)
+        r("POST", PREFIX + "/capture", self.capture, api=None)
         r("GET", PREFIX + "/content", self.content_stats, api=None)
         r("GET", PREFIX + "/guest/file", self.guest_file, api=None)
         r("GET", PREFIX + "/guest/dir", self.guest_dir, api=None)
@@ -191,6 +192,47 @@ class Admin:
         """Process CPU time, and the seconds spent inside guest code per entry point."""
         return Response(
             200, {"processCpuSeconds": time.process_time(), "guestSeconds": dict(guest_api.METRICS)}
+        )
+
+    def capture(self, req: Request) -> Response:
+        """The portal's Capture with "Automatically delete this virtual machine after creating the image"."""
+        body = req.json_object()
+        vm_id, image = body.get("vm"), body.get("image")
+        if not isinstance(vm_id, str) or not isinstance(image, str):
+            raise BadRequest("'vm' (a VM resource id) and 'image' (an image name or id) are required.")
+        p = ids.parse(vm_id)
+        if p is None or p.resource_group is None:
+            raise BadRequest(f"'{vm_id}' is not a virtual machine resource id.", target="vm")
+        self.emu.tenancy.check_access(req.tenant_id, p.subscription)
+        image_id = (
+            image
+            if image.lower().startswith("/subscriptions/")
+            else ids.resource_id(
+                p.subscription,
+                str(body.get("resourceGroup") or p.resource_group),
+                "Microsoft.Compute",
+                ["images"],
+                [image],
+            )
+        )
+        if body.get("deleteVm", True):
+            rec, op = self.emu.images.capture_and_delete(vm_id, image_id, req.tenant_id)
+        else:
+            rec, _, op = self.emu.images.create_or_update(
+                image_id,
+                {
+                    "location": self.emu.vms.get(vm_id).location,
+                    "properties": {"sourceVirtualMachine": {"id": vm_id}},
+                },
+                req.tenant_id,
+            )
+        return Response(
+            200,
+            {
+                "image": rec.id,
+                "vmDeleteOperation": op.id if op else None,
+                "vmDeleted": bool(op and op.status == "Succeeded"),
+            },
         )
 
     def gc(self, req: Request) -> Response:

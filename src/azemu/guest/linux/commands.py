@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import time
 
-from azemu.guest.linux import builtins, cloudinit, coreutils, sysadmin, waagent  # noqa: F401  (registration)
+from azemu.guest.linux import (  # noqa: F401  (registration)
+    blockio,
+    builtins,
+    cloudinit,
+    coreutils,
+    sysadmin,
+    waagent,
+)
 from azemu.guest.linux.shell import Shell
 
 EXT_DIR = "/var/lib/waagent/Microsoft.CPlat.Core.RunCommandLinux-1.0.5"

@@ -8,7 +8,7 @@ from typing import Any
 
 from azemu.domain import conflicts, regions
 from azemu.domain.catalog import PlatformImage
-from azemu.domain.disks import disk_view_properties
+from azemu.domain.disks import document as disk_document
 from azemu.domain.vm_lifecycle import power_code
 from azemu.state.records import ResourceRecord
 
@@ -168,20 +168,7 @@ def os_version(emu: dict[str, Any]) -> str:
 
 
 def disk(rec: ResourceRecord) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "name": rec.name,
-        "id": rec.id,
-        "type": rec.type,
-        "location": rec.location,
-        "tags": rec.body.get("tags") or {},
-        "sku": rec.body["sku"],
-        "properties": disk_view_properties(rec),
-    }
-    if rec.body.get("managedBy"):
-        body["managedBy"] = rec.body["managedBy"]
-    if rec.body.get("zones"):
-        body["zones"] = rec.body["zones"]
-    return body
+    return disk_document(rec)
 
 
 def image_version(sub: str, location: str, img: PlatformImage, version: str, *, full: bool) -> dict[str, Any]:
