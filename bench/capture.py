@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 from azure.mgmt.compute.models import Image, SubResource
+from tests import vmkit
 
 from azemu.testing import AzemuServer
-from tests import vmkit
 
 GIB = 1024**3
 
@@ -41,8 +41,10 @@ def full_copy(src_dir: Path, files: set[Path], dst_dir: Path) -> float:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory(dir=os.environ.get("AZEMU_BENCH_DIR")) as tmp, \
-            AzemuServer(data_dir=Path(tmp) / "data", in_memory=False) as emu:
+    with (
+        tempfile.TemporaryDirectory(dir=os.environ.get("AZEMU_BENCH_DIR")) as tmp,
+        AzemuServer(data_dir=Path(tmp) / "data", in_memory=False) as emu,
+    ):
         c = vmkit.clients(emu)
         vmkit.ensure_group(c, "cap")
         rows = []
@@ -52,16 +54,24 @@ def main() -> None:
             existing = blob_files(store_dir) if store_dir.exists() else set()
             vmkit.linux_vm(c, "cap", name)
             mib = logical * 1024 // 64
-            vmkit.run(c, "cap", name, "mkdir -p /data", f"dd if=/dev/urandom of=/data/payload bs=1M count={mib}")
+            vmkit.run(
+                c, "cap", name, "mkdir -p /data", f"dd if=/dev/urandom of=/data/payload bs=1M count={mib}"
+            )
             c.compute.virtual_machines.begin_deallocate("cap", name).result()
-            c.compute.disks.begin_update("cap", c.compute.virtual_machines.get("cap", name).storage_profile.os_disk.name,
-                                         {"properties": {"diskSizeGB": max(logical, 30)}}).result()
+            c.compute.disks.begin_update(
+                "cap",
+                c.compute.virtual_machines.get("cap", name).storage_profile.os_disk.name,
+                {"properties": {"diskSizeGB": max(logical, 30)}},
+            ).result()
             c.compute.virtual_machines.generalize("cap", name)
             vm_id = c.compute.virtual_machines.get("cap", name).id
             before = emu.admin("GET", "/content")["bytes"]
             t = time.perf_counter()
-            c.compute.images.begin_create_or_update("cap", f"img{logical}g", Image(
-                location="eastus", source_virtual_machine=SubResource(id=vm_id))).result()
+            c.compute.images.begin_create_or_update(
+                "cap",
+                f"img{logical}g",
+                Image(location="eastus", source_virtual_machine=SubResource(id=vm_id)),
+            ).result()
             capture_s = time.perf_counter() - t
             added = emu.admin("GET", "/content")["bytes"] - before
             copy_dir = Path(tmp) / f"copy{logical}"
@@ -81,25 +91,50 @@ def main() -> None:
         for i in range(100):
             vmkit.run(c, "cap", "often", f"echo change-{i} > /etc/azemu-build-{i % 5}")
             t = time.perf_counter()
-            snap = c.compute.snapshots.begin_create_or_update("cap", f"s{i}", {"location": "eastus", "properties": {
-                "creationData": {"createOption": "Copy", "sourceResourceId": disk_id}}}).result()
-            c.compute.images.begin_create_or_update("cap", f"i{i}", {"location": "eastus", "properties": {
-                "storageProfile": {"osDisk": {"osType": "Linux", "osState": "Generalized",
-                                              "snapshot": {"id": snap.id}}}}}).result()
+            snap = c.compute.snapshots.begin_create_or_update(
+                "cap",
+                f"s{i}",
+                {
+                    "location": "eastus",
+                    "properties": {"creationData": {"createOption": "Copy", "sourceResourceId": disk_id}},
+                },
+            ).result()
+            c.compute.images.begin_create_or_update(
+                "cap",
+                f"i{i}",
+                {
+                    "location": "eastus",
+                    "properties": {
+                        "storageProfile": {
+                            "osDisk": {
+                                "osType": "Linux",
+                                "osState": "Generalized",
+                                "snapshot": {"id": snap.id},
+                            }
+                        }
+                    },
+                },
+            ).result()
             times.append(time.perf_counter() - t)
         after = emu.admin("GET", "/content")["bytes"]
 
     print("capture on the copy-on-write store vs a full copy of the same content (same disk, same run)")
     for logical, mib, cap, added, copy_s, copied in rows:
-        print(f"  {logical:3d} GiB logical ({mib:5d} MiB written): capture {cap * 1000:7.1f} ms, +{added / 1024:8.1f} KiB"
-              f"   | full copy {copy_s * 1000:8.1f} ms, {copied / 1024**2:8.1f} MiB")
+        print(
+            f"  {logical:3d} GiB logical ({mib:5d} MiB written): capture {cap * 1000:7.1f} ms, +{added / 1024:8.1f} KiB"
+            f"   | full copy {copy_s * 1000:8.1f} ms, {copied / 1024**2:8.1f} MiB"
+        )
     cap1, cap64 = rows[0][2], rows[-1][2]
     print(f"  capture time 64 GiB / 1 GiB      : {cap64 / cap1:6.2f}   (target <= 1.5)")
     print(f"  full copy / capture at 64 GiB    : {rows[-1][4] / cap64:6.0f}   (target >= 100)")
-    print(f"  100 captures (snapshot + image) with a small change each: median {statistics.median(times) * 1000:.1f} ms")
+    print(
+        f"  100 captures (snapshot + image) with a small change each: median {statistics.median(times) * 1000:.1f} ms"
+    )
     stored = one_copy + (after - base)
-    print(f"  bytes stored after 100 captures / one copy: {stored / one_copy:6.3f}   (target <= 1.1; "
-          f"{(after - base) / 1024**2:.1f} MiB added for 100 captures of a {one_copy / 1024**2:.0f} MiB VM)")
+    print(
+        f"  bytes stored after 100 captures / one copy: {stored / one_copy:6.3f}   (target <= 1.1; "
+        f"{(after - base) / 1024**2:.1f} MiB added for 100 captures of a {one_copy / 1024**2:.0f} MiB VM)"
+    )
 
 
 if __name__ == "__main__":
