@@ -23,11 +23,14 @@ class FaultRule:
     error_message: str = "An internal execution error occurred. (injected by azemu)"
     delay_seconds: float = 0.0
     remaining: int | None = None
+    region: str | None = None  # only this region of a replicated operation (gallery image versions)
     detail: dict[str, Any] = field(default_factory=dict)
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
-    def matches(self, kind: str, resource_id: str | None) -> bool:
+    def matches(self, kind: str, resource_id: str | None, region: str | None = None) -> bool:
         if self.kind not in ("*", kind):
+            return False
+        if self.region is not None and (region is None or _squash(self.region) != _squash(region)):
             return False
         if self.resource_contains is None:
             return True
@@ -63,14 +66,18 @@ class FaultRegistry:
         with self._lock:
             return list(self._rules)
 
-    def take(self, kind: str, resource_id: str | None) -> list[FaultRule]:
+    def take(self, kind: str, resource_id: str | None, region: str | None = None) -> list[FaultRule]:
         """The rules that apply to one new operation (consuming their counts)."""
         hits: list[FaultRule] = []
         with self._lock:
             for rule in self._rules:
-                if rule.matches(kind, resource_id) and (rule.remaining is None or rule.remaining > 0):
+                if rule.matches(kind, resource_id, region) and (rule.remaining is None or rule.remaining > 0):
                     if rule.remaining is not None:
                         rule.remaining -= 1
                     hits.append(rule)
             self._rules = [r for r in self._rules if r.remaining is None or r.remaining > 0]
         return hits
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split()).lower()

@@ -10,6 +10,8 @@ from azemu.clock.faults import FaultRegistry
 from azemu.domain.content import DiskContent
 from azemu.domain.disks import Disks
 from azemu.domain.exports import Exports
+from azemu.domain.gallery import Galleries
+from azemu.domain.gallery_versions import GalleryVersions
 from azemu.domain.images import Images
 from azemu.domain.network import Network
 from azemu.domain.operations import Operations
@@ -72,6 +74,11 @@ class Emulator:
         self.disks.images = self.images
         self.vms.images = self.images
         self.exports = Exports(self.content, self.work_dir)
+        self.galleries = Galleries(self.store, self.clock, self.resource_groups, self.operations)
+        self.gallery_versions = GalleryVersions(
+            self.store, self.clock, self.galleries, self.operations, self.content, self.faults
+        )
+        self.vms.gallery = self.gallery_versions
         self.tenancy.ensure_defaults(self.defaults)
 
     def reset(self) -> None:

@@ -68,9 +68,11 @@ class Operations:
         resource_id: str | None = None,
         payload: dict[str, Any] | None = None,
         tenant_id: str | None = None,
+        duration: float | None = None,
     ) -> OperationRecord:
+        """Start an operation; ``duration`` (seconds on azemu's clock, already scaled) overrides the profile."""
         now = self.clock.now()
-        duration = self.clock.profile.duration(kind)
+        duration = self.clock.profile.duration(kind) if duration is None else duration
         body = dict(payload or {})
         for rule in self.faults.take(kind, resource_id):
             if rule.action == "delay":

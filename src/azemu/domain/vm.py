@@ -66,6 +66,7 @@ class VirtualMachines:
         self.network = network
         self.table: StateTable = TEXTBOOK if textbook else AZURE
         self.images: Any = None  # managed images (set by the emulator): a source for new VMs
+        self.gallery: Any = None  # gallery image versions (set by the emulator): a source for new VMs
         operations.register(KINDS["create"], self._complete_create, on_failure=self._create_failed)
         for action in ("start", "powerOff", "deallocate", "restart"):
             operations.register(KINDS[action], self._completer(action))
@@ -113,13 +114,14 @@ class VirtualMachines:
         tenant_id: str | None,
         if_match: str | None = None,
         if_none_match: str | None = None,
+        client: dict[str, str] | None = None,
     ) -> tuple[ResourceRecord, bool, OperationRecord | None]:
         with self.store.transaction() as tx:
             existing = self.tracked.find(tx, rid)
             self.tracked.preconditions(existing, if_match, if_none_match)
             if existing is not None and existing.state != "deleted":
                 return self._update(tx, existing, body), False, None
-            rec, op = self._create(tx, rid, body, tenant_id)
+            rec, op = self._create(tx, rid, body, tenant_id, client)
             final = tx.get_resource(rec.key)
             assert final is not None
             return final, True, op
@@ -149,7 +151,12 @@ class VirtualMachines:
         return rec
 
     def _create(
-        self, tx: Txn, rid: str, body: dict[str, Any], tenant_id: str | None
+        self,
+        tx: Txn,
+        rid: str,
+        body: dict[str, Any],
+        tenant_id: str | None,
+        client: dict[str, str] | None = None,
     ) -> tuple[ResourceRecord, OperationRecord]:
         p = ids.parse(rid)
         assert p is not None and p.resource_group is not None
@@ -236,14 +243,79 @@ class VirtualMachines:
                     vm_uuid,
                     tenant_id,
                 )
+            if self.gallery is not None and (
+                "/galleries/" in str(image_ref.get("id") or "").lower()
+                or image_ref.get("sharedGalleryImageId")
+                or image_ref.get("communityGalleryImageId")
+            ):
+                version_rec, definition, image_out = self.gallery.resolve_for_vm(
+                    tx, image_ref, loc, tenant_id or "", p.subscription, {**(client or {}), "scope": rid}
+                )
+                dprops = definition.body["properties"]
+                os_type, hyper_v = dprops["osType"], dprops.get("hyperVGeneration", "V1")
+                arch = dprops.get("architecture", "x64")
+                if dprops["osState"] == "Generalized":
+                    if os_profile_in is None:
+                        raise InvalidParameter(
+                            "Required parameter 'osProfile' is missing (null).", target="osProfile"
+                        )
+                    profile = osprofile.parse(os_profile_in, os_type, p.name)
+                    emu["firstBoot"] = {"profile": profile.__dict__, "source": "generalized"}
+                else:
+                    if os_profile_in is not None:
+                        raise InvalidParameter("Parameter 'osProfile' is not allowed.", target="osProfile")
+                    emu["firstBoot"] = {"source": "specialized"}
+                    emu["osState"] = "specialized"
+                if self.gallery.end_of_life(version_rec):
+                    emu["warnings"] = [
+                        f"The gallery image version {version_rec.id} has passed its end-of-life date."
+                    ]
+                size_gb = int(os_disk_in.get("diskSizeGB") or version_rec.body["_sizeGB"])
+                disk = self.disks.new_os_disk(
+                    tx,
+                    disk_id,
+                    loc,
+                    os_type=os_type,
+                    hyper_v=hyper_v,
+                    architecture=arch,
+                    size_gb=size_gb,
+                    sku=sku,
+                    creation={
+                        "createOption": "FromImage",
+                        "galleryImageReference": {k: v for k, v in image_out.items() if k != "exactVersion"},
+                    },
+                    vm_id=rid,
+                    source_key=version_rec.key,
+                )
+                return self._finish_create(
+                    tx,
+                    rid,
+                    p,
+                    loc,
+                    body,
+                    props,
+                    size,
+                    os_disk_in,
+                    option,
+                    os_type,
+                    hyper_v,
+                    size_gb,
+                    disk_id,
+                    disk_name,
+                    sku,
+                    image_out,
+                    os_profile_in,
+                    emu,
+                    vm_uuid,
+                    tenant_id,
+                )
             if (
                 image_ref.get("id")
                 or image_ref.get("sharedGalleryImageId")
                 or image_ref.get("communityGalleryImageId")
             ):
                 raise InvalidParameter(
-                    "Creating a VM from a gallery image is not supported by this version of azemu.",
-                    target="imageReference",
+                    f"The image reference '{image_ref}' is not valid.", target="imageReference"
                 )
             image, version = catalog.resolve(image_ref, loc)
             if os_profile_in is None:

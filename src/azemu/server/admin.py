@@ -167,6 +167,7 @@ class Admin:
             "error_message",
             "delay_seconds",
             "remaining",
+            "region",
         }
         unknown = set(body) - allowed
         if unknown:

@@ -41,6 +41,7 @@ from azemu.providers import compute as compute_provider
 from azemu.providers import network as network_provider
 from azemu.providers import resources as resources_provider
 from azemu.providers.base import ProviderContext
+from azemu.providers.compute import gallery_routes
 from azemu.providers.resources import views as resource_views
 from azemu.server.admin import Admin
 from azemu.server.identity import Identity
@@ -86,6 +87,7 @@ class AzemuApp:
         ctx = ProviderContext(emulator, settings)
         resources_provider.register(self.router, ctx)
         compute_provider.register(self.router, ctx)
+        gallery_routes.register(self.router, ctx)
         network_provider.register(self.router, ctx)
         OperationEndpoints(emulator).register(self.router)
         Admin(emulator, settings).register(self.router)

@@ -41,6 +41,10 @@ class ComputeProvider:
             req.tenant_id,
             if_match=req.header("if-match"),
             if_none_match=req.header("if-none-match"),
+            client={
+                "appid": str((req.claims or {}).get("appid", "")),
+                "oid": str((req.claims or {}).get("oid", "")),
+            },
         )
         headers = {} if op is None else accepted_headers(req, op, self.emu.clock, location=False)
         return Response(201 if created else 200, views.vm(rec), headers=headers)

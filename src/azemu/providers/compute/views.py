@@ -82,6 +82,15 @@ def instance_view(rec: ResourceRecord, conflict_groups: list[dict[str, Any]]) ->
     code, display = power_code(rec.state)
     statuses.append({"code": code, "level": "Info", "displayStatus": display})
     statuses.extend(conflicts.statuses_for(rec.id, conflict_groups))
+    for warning in emu.get("warnings") or []:
+        statuses.append(
+            {
+                "code": "AzEmu/ImageEndOfLife",
+                "level": "Warning",
+                "displayStatus": "Image end of life",
+                "message": warning,
+            }
+        )
 
     ready = bool(emu["agent"].get("ready")) and rec.state == "running"
     agent_status = (
