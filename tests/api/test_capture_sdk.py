@@ -308,3 +308,22 @@ def test_capture_and_delete_vm_order(azemu, c):
         c.compute.disks.get(RG, vm.storage_profile.os_disk.name)
     clone = vm_from_image(c, "after-oneshot", c.compute.images.get(RG, "img-oneshot").id)
     assert clone.provisioning_state == "Succeeded"
+
+
+def test_disk_access_expires_on_azemus_clock(azemu, c):
+    disk = c.compute.disks.begin_create_or_update(
+        RG,
+        "expiring",
+        {"location": "eastus", "properties": {"diskSizeGB": 1, "creationData": {"createOption": "Empty"}}},
+    ).result()
+    access = c.compute.disks.begin_grant_access(
+        RG, disk.name, GrantAccessData(access="Read", duration_in_seconds=60)
+    ).result()
+    req = urllib.request.Request(access.access_sas, headers={"Range": "bytes=-512"})
+    with urllib.request.urlopen(req, context=azemu.ssl_context()) as resp:
+        assert resp.read()[:8] == b"conectix"
+    azemu.admin("POST", "/clock", {"advance": 61})
+    with pytest.raises(urllib.error.HTTPError) as denied:
+        urllib.request.urlopen(req, context=azemu.ssl_context())
+    assert denied.value.code == 403
+    assert c.compute.disks.get(RG, disk.name).disk_state == "Unattached"

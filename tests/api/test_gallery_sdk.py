@@ -346,3 +346,95 @@ def test_delete_order(c, image):
     c.compute.galleries.begin_delete(RG, "delGallery").result()
     with pytest.raises(ResourceNotFoundError):
         c.compute.galleries.get(RG, "delGallery")
+
+
+def test_community_gallery_same_tenant_rbac_and_end_of_life(azemu, c, image):
+    c.compute.galleries.begin_create_or_update(
+        RG,
+        "communityGallery",
+        {
+            "location": "eastus",
+            "properties": {
+                "sharingProfile": {
+                    "permissions": "Private",
+                    "communityGalleryInfo": {
+                        "publisherUri": "https://example.org",
+                        "publisherContact": "img@example.org",
+                        "eula": "none",
+                        "publicNamePrefix": "azemutest",
+                    },
+                }
+            },
+        },
+    ).result()
+    gk.definition(c, RG, "communityGallery", "pub")
+    gk.version(c, RG, "communityGallery", "pub", "1.0.0", image_id=image.id)
+    public = c.compute.galleries.get(
+        RG, "communityGallery"
+    ).sharing_profile.community_gallery_info.public_names[0]
+    assert public.startswith("azemutest-")
+    c.compute.gallery_sharing_profile.begin_update(
+        RG, "communityGallery", SharingUpdate(operation_type="EnableCommunity")
+    ).result()
+    t3 = azemu.admin("POST", "/tenants", {"displayName": "Anyone"})
+    s3 = azemu.admin("POST", f"/tenants/{t3['tenantId']}/subscriptions", {"displayName": "Anyone sub"})
+    anyone = vmkit.Clients(
+        *[
+            type(x)(
+                azemu.credential(tenant_id=t3["tenantId"], client_id="any-app", secret="x"),
+                s3["subscriptionId"],
+                **azemu.client_kwargs,
+            )
+            for x in (c.rm, c.compute, c.network)
+        ],
+        s3["subscriptionId"],
+    )
+    vmkit.ensure_group(anyone, "pubuse")
+    versions = list(anyone.compute.community_gallery_image_versions.list("eastus", public, "pub"))
+    assert [v.name for v in versions] == ["1.0.0"]
+    ref = ImageReference(
+        community_gallery_image_id=f"/CommunityGalleries/{public}/Images/pub/Versions/latest"
+    )
+    vm = vmkit.linux_vm(anyone, "pubuse", "fromcommunity", ref)
+    assert vm.storage_profile.image_reference.exact_version == "1.0.0"
+
+    # same tenant, another subscription: reachable by id (RBAC within the tenant)
+    s4 = azemu.admin("POST", f"/tenants/{azemu.tenant_id}/subscriptions", {"displayName": "Team B"})
+    team_b = vmkit.Clients(
+        *[
+            type(x)(azemu.credential(), s4["subscriptionId"], **azemu.client_kwargs)
+            for x in (c.rm, c.compute, c.network)
+        ],
+        s4["subscriptionId"],
+    )
+    vmkit.ensure_group(team_b, "teamb")
+    version_id = c.compute.gallery_image_versions.get(RG, "communityGallery", "pub", "1.0.0").id
+    assert (
+        vmkit.linux_vm(team_b, "teamb", "crosssub", ImageReference(id=version_id)).provisioning_state
+        == "Succeeded"
+    )
+
+    # end of life: a version past its end-of-life date still deploys, with a warning
+    c.compute.gallery_image_versions.begin_update(
+        RG,
+        "communityGallery",
+        "pub",
+        "1.0.0",
+        {"properties": {"publishingProfile": {"endOfLifeDate": "2099-01-01T00:00:00Z"}}},
+    ).result()
+    with pytest.raises(HttpResponseError) as info:
+        c.compute.gallery_image_versions.begin_update(
+            RG,
+            "communityGallery",
+            "pub",
+            "1.0.0",
+            {"properties": {"publishingProfile": {"endOfLifeDate": "2001-01-01T00:00:00Z"}}},
+        ).result()
+    assert info.value.error.message == "EndOfLifeDate must be set to a future date."
+    azemu.admin("POST", "/clock", {"advance": 100 * 365 * 86400})
+    old = vmkit.linux_vm(c, RG, "fromeol", ImageReference(id=version_id))
+    assert old.provisioning_state == "Succeeded"
+    assert any(
+        s.code == "AzEmu/ImageEndOfLife"
+        for s in c.compute.virtual_machines.instance_view(RG, "fromeol").statuses
+    )

@@ -25,7 +25,7 @@ from azemu.settings import Settings
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="azemu: a local emulator of Azure's VM image lifecycle."
 )
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default ~/.azemu).")]
 PortOpt = Annotated[int, typer.Option("--port", help="Port azemu listens on.")]
