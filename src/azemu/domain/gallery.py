@@ -345,6 +345,18 @@ class Galleries:
                 return g
         return None
 
+    def shared_gallery(self, unique_name: str, subscription_id: str, tenant_id: str) -> ResourceRecord | None:
+        """A gallery shared with the caller (by its uniqueName), or None."""
+        with self.store.read() as tx:
+            found = self.find_shared(tx, unique_name)
+        return found if found is not None and self.shared_with(found, subscription_id, tenant_id) else None
+
+    def community_gallery(self, public_name: str) -> ResourceRecord | None:
+        """A gallery shared with the community under this public name, or None."""
+        with self.store.read() as tx:
+            found = self.find_community(tx, public_name)
+        return found if found is not None and self.community(found) else None
+
     def shared_galleries(self, subscription_id: str, tenant_id: str) -> list[ResourceRecord]:
         with self.store.read() as tx:
             return [

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from azemu.clock.clock import Clock
@@ -722,6 +723,12 @@ class VirtualMachines:
                 tx.delete_resource(ids.key_of(nic["id"]))
         tx.delete_resource(rec.key)
         return None
+
+    def identity_conflicts(self, subscription_ids: Sequence[str]) -> Any:
+        """VMs of these subscriptions sharing a SID, machine-id, SSH host key or computer name."""
+        from azemu.domain import conflicts
+
+        return conflicts.groups(self.store, list(subscription_ids))
 
     # guest inspection --------------------------------------------------------------------------------
     def guest_of(self, rid: str) -> Guest:

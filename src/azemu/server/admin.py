@@ -15,7 +15,7 @@ from azemu.arm.lro import iso, status_body
 from azemu.arm.router import Router
 from azemu.clock.faults import FaultRule
 from azemu.clock.profiles import parse_profile
-from azemu.domain import conflicts, ids
+from azemu.domain import ids
 from azemu.domain.emulator import Emulator
 from azemu.domain.errors import AuthorizationFailed, BadRequest, NotFound
 from azemu.guest import api as guest_api
@@ -246,7 +246,7 @@ class Admin:
 
     def identity_conflicts(self, req: Request) -> Response:
         subs = [s.id for s in self.emu.tenancy.subscriptions_of(req.tenant_id)]
-        return Response(200, {"value": conflicts.groups(self.emu.store, subs)})
+        return Response(200, {"value": self.emu.vms.identity_conflicts(subs)})
 
     def _guest(self, req: Request) -> Guest:
         vm_id = req.query.get("vm")

@@ -175,18 +175,15 @@ class GalleryProvider:
     # shared and community galleries (read paths) -----------------------------------------------------
     def _shared(self, req: Request) -> ResourceRecord:
         name = req.params["gallery"]
-        with self.emu.store.read() as tx:
-            found = self.emu.galleries.find_shared(tx, name)
-        sub = req.params["subscriptionId"]
-        if found is None or not (self.emu.galleries.shared_with(found, sub, req.tenant_id)):
+        found = self.emu.galleries.shared_gallery(name, req.params["subscriptionId"], req.tenant_id)
+        if found is None:
             raise NotFound(f"The shared gallery '{name}' was not found.", code="ResourceNotFound")
         return found
 
     def _community(self, req: Request) -> ResourceRecord:
         name = req.params["gallery"]
-        with self.emu.store.read() as tx:
-            found = self.emu.galleries.find_community(tx, name)
-        if found is None or not self.emu.galleries.community(found):
+        found = self.emu.galleries.community_gallery(name)
+        if found is None:
             raise NotFound(f"The community gallery '{name}' was not found.", code="ResourceNotFound")
         return found
 

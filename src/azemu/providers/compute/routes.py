@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from azemu.arm.http import Request, Response
 from azemu.arm.lro import accepted_headers
 from azemu.arm.router import Router
-from azemu.domain import catalog, conflicts, ids, regions
+from azemu.domain import catalog, ids, regions
 from azemu.domain.disks import SNAPSHOT
 from azemu.domain.disks import TYPE as DISK_TYPE
 from azemu.domain.errors import NotFound, OperationNotAllowed
@@ -29,9 +31,9 @@ class ComputeProvider:
             p["subscriptionId"], p["resourceGroupName"], CP, ["virtualMachines"], [p["vmName"]]
         )
 
-    def _conflicts(self, req: Request) -> list[dict[str, object]]:
+    def _conflicts(self, req: Request) -> Any:
         subs = [s.id for s in self.emu.tenancy.subscriptions_of(req.tenant_id)]
-        return conflicts.groups(self.emu.store, subs)
+        return self.emu.vms.identity_conflicts(subs)
 
     # virtual machines --------------------------------------------------------------------------------
     def put_vm(self, req: Request) -> Response:
