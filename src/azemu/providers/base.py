@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from azemu.arm.http import Request
 from azemu.domain.emulator import Emulator
 from azemu.domain.errors import InvalidRequestContent
+from azemu.providers import shapes
 from azemu.settings import Settings
 
 
@@ -14,6 +16,13 @@ from azemu.settings import Settings
 class ProviderContext:
     emulator: Emulator
     settings: Settings
+
+
+def body_of(req: Request, shape: Any, *, required: bool = True) -> dict[str, Any]:
+    """The request's JSON object, checked against a shape (providers/shapes.py)."""
+    body = req.json_object(required=required)
+    shapes.check(body, shape)
+    return body
 
 
 def parse_tags(value: Any) -> dict[str, str] | None:

@@ -33,6 +33,7 @@ from azemu.domain.emulator import Emulator
 from azemu.domain.errors import (
     AzureError,
     InternalServerError,
+    InvalidRequestContent,
     InvalidResourceType,
     MethodNotAllowed,
     NotFound,
@@ -158,6 +159,26 @@ class AzemuApp:
             response = self._dispatch(req)
         except AzureError as err:
             response = Response(err.status, err.to_body(), headers=dict(err.headers))
+        except (TypeError, AttributeError, KeyError, ValueError) as exc:
+            if not req.body.strip():
+                log.exception("unhandled error on %s %s (request %s)", method, scope["path"], request_id)
+                internal = InternalServerError(
+                    f"The server encountered an internal error. Please retry the request. (request id {request_id})"
+                )
+                response = Response(internal.status, internal.to_body())
+            else:
+                # a body whose shape no check anticipated: the client's input, answered as ARM does
+                log.warning(
+                    "request %s: body of unexpected shape (%s: %s)",
+                    request_id,
+                    type(exc).__name__,
+                    exc,
+                    exc_info=True,
+                )
+                bad = InvalidRequestContent(
+                    f"The request content was invalid and could not be deserialized: '{type(exc).__name__}: {exc}'."
+                )
+                response = Response(bad.status, bad.to_body())
         except Exception:
             log.exception("unhandled error on %s %s (request %s)", method, scope["path"], request_id)
             internal = InternalServerError(

@@ -12,7 +12,8 @@ from azemu.arm.router import Router
 from azemu.domain import ids, regions
 from azemu.domain.errors import NotFound
 from azemu.domain.gallery import DEFINITION, GALLERY, VERSION
-from azemu.providers.base import ProviderContext, parse_tags
+from azemu.providers import shapes
+from azemu.providers.base import ProviderContext, body_of, parse_tags
 from azemu.state.records import ResourceRecord
 
 CP = "Microsoft.Compute"
@@ -62,14 +63,16 @@ class GalleryProvider:
         names = [p["gallery"], p.get("image", ""), p.get("version", "")][:depth]
         return ids.resource_id(p["subscriptionId"], p["resourceGroupName"], CP, types, names)
 
-    def _body(self, req: Request) -> dict[str, Any]:
-        body = req.json_object()
+    def _body(self, req: Request, shape: Any) -> dict[str, Any]:
+        body = body_of(req, shape)
         body["tags"] = parse_tags(body.get("tags"))
         return body
 
     # galleries ---------------------------------------------------------------------------------------
     def put_gallery(self, req: Request) -> Response:
-        rec, created, op = self.emu.galleries.put_gallery(self._id(req, 1), self._body(req), req.tenant_id)
+        rec, created, op = self.emu.galleries.put_gallery(
+            self._id(req, 1), self._body(req, shapes.GALLERY), req.tenant_id
+        )
         return Response(
             201 if created else 200,
             document(rec),
@@ -89,7 +92,7 @@ class GalleryProvider:
         return self._deleted(req, self.emu.galleries.delete_gallery(self._id(req, 1), req.tenant_id))
 
     def share(self, req: Request) -> Response:
-        op = self.emu.galleries.share(self._id(req, 1), req.json_object(), req.tenant_id)
+        op = self.emu.galleries.share(self._id(req, 1), body_of(req, shapes.SHARE), req.tenant_id)
         return Response(202, None, headers=accepted_headers(req, op, self.emu.clock))
 
     def _deleted(self, req: Request, op: Any) -> Response:
@@ -100,7 +103,7 @@ class GalleryProvider:
     # definitions -------------------------------------------------------------------------------------
     def put_definition(self, req: Request) -> Response:
         rec, created, op = self.emu.galleries.put_definition(
-            self._id(req, 2), self._body(req), req.tenant_id, req.api_version or ""
+            self._id(req, 2), self._body(req, shapes.DEFINITION), req.tenant_id, req.api_version or ""
         )
         return Response(
             201 if created else 200,
@@ -111,7 +114,7 @@ class GalleryProvider:
     def patch_definition(self, req: Request) -> Response:
         rid = self._id(req, 2)
         current = self.emu.galleries.get(rid)
-        body = self._body(req)
+        body = self._body(req, shapes.DEFINITION)
         merged = {
             "location": current.location,
             "tags": body.get("tags") if body.get("tags") is not None else current.body.get("tags"),
@@ -137,7 +140,7 @@ class GalleryProvider:
 
     def put_version(self, req: Request) -> Response:
         rec, created, op = self.emu.gallery_versions.create_or_update(
-            self._id(req, 3), self._body(req), req.tenant_id
+            self._id(req, 3), self._body(req, shapes.VERSION), req.tenant_id
         )
         return Response(
             201 if created else 200,
@@ -148,7 +151,7 @@ class GalleryProvider:
     def patch_version(self, req: Request) -> Response:
         rid = self._id(req, 3)
         current = self.emu.gallery_versions.get(rid)
-        body = self._body(req)
+        body = self._body(req, shapes.VERSION)
         merged = {
             "location": current.location,
             "tags": body.get("tags") if body.get("tags") is not None else current.body.get("tags"),

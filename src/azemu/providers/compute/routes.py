@@ -11,7 +11,8 @@ from azemu.domain import catalog, ids, regions
 from azemu.domain.disks import SNAPSHOT
 from azemu.domain.disks import TYPE as DISK_TYPE
 from azemu.domain.errors import NotFound, OperationNotAllowed
-from azemu.providers.base import ProviderContext, parse_tags
+from azemu.providers import shapes
+from azemu.providers.base import ProviderContext, body_of, parse_tags
 from azemu.providers.compute import views
 
 CP = "Microsoft.Compute"
@@ -39,7 +40,7 @@ class ComputeProvider:
     def put_vm(self, req: Request) -> Response:
         rec, created, op = self.emu.vms.create_or_update(
             self._vm_id(req),
-            req.json_object(),
+            body_of(req, shapes.VM),
             req.tenant_id,
             if_match=req.header("if-match"),
             if_none_match=req.header("if-none-match"),
@@ -52,7 +53,7 @@ class ComputeProvider:
         return Response(201 if created else 200, views.vm(rec), headers=headers)
 
     def patch_vm(self, req: Request) -> Response:
-        rec = self.emu.vms.update(self._vm_id(req), req.json_object(), if_match=req.header("if-match"))
+        rec = self.emu.vms.update(self._vm_id(req), body_of(req, shapes.VM), if_match=req.header("if-match"))
         return Response(200, views.vm(rec))
 
     def get_vm(self, req: Request) -> Response:
@@ -87,7 +88,7 @@ class ComputeProvider:
         return Response(200, None)
 
     def run_command(self, req: Request) -> Response:
-        op = self.emu.vms.begin_run_command(self._vm_id(req), req.json_object(), req.tenant_id)
+        op = self.emu.vms.begin_run_command(self._vm_id(req), body_of(req, shapes.RUN_COMMAND), req.tenant_id)
         return Response(202, None, headers=accepted_headers(req, op, self.emu.clock))
 
     def capture(self, req: Request) -> Response:
@@ -103,14 +104,14 @@ class ComputeProvider:
         return ids.resource_id(p["subscriptionId"], p["resourceGroupName"], CP, ["images"], [p["imageName"]])
 
     def put_image(self, req: Request) -> Response:
-        body = req.json_object()
+        body = body_of(req, shapes.IMAGE)
         body["tags"] = parse_tags(body.get("tags"))
         rec, created, op = self.emu.images.create_or_update(self._image_id(req), body, req.tenant_id)
         headers = {} if op is None else accepted_headers(req, op, self.emu.clock, location=False)
         return Response(201 if created else 200, views.image(rec), headers=headers)
 
     def patch_image(self, req: Request) -> Response:
-        body = req.json_object()
+        body = body_of(req, shapes.IMAGE)
         body["tags"] = parse_tags(body.get("tags"))
         rec, _, _ = self.emu.images.create_or_update(self._image_id(req), body, req.tenant_id)
         return Response(200, views.image(rec))
@@ -208,7 +209,7 @@ class DiskRpProvider:
         return ids.resource_id(p["subscriptionId"], p["resourceGroupName"], CP, [self.segment], [p["name"]])
 
     def put(self, req: Request) -> Response:
-        body = req.json_object()
+        body = body_of(req, shapes.DISK)
         body["tags"] = parse_tags(body.get("tags"))
         rec, op = self.emu.disks.create(self._id(req), body, req.tenant_id, self.full_type)
         view = views.disk(rec)
@@ -217,7 +218,7 @@ class DiskRpProvider:
         return Response(202, view, headers=accepted_headers(req, op, self.emu.clock))
 
     def patch(self, req: Request) -> Response:
-        body = req.json_object()
+        body = body_of(req, shapes.DISK)
         body["tags"] = parse_tags(body.get("tags"))
         return Response(200, views.disk(self.emu.disks.update(self._id(req), body)))
 
@@ -237,7 +238,9 @@ class DiskRpProvider:
         return Response(202, None, headers=accepted_headers(req, op, self.emu.clock))
 
     def grant(self, req: Request) -> Response:
-        op = self.emu.disks.begin_grant(self._id(req), req.json_object(), req.tenant_id, req.scheme_host)
+        op = self.emu.disks.begin_grant(
+            self._id(req), body_of(req, shapes.GRANT), req.tenant_id, req.scheme_host
+        )
         return Response(202, None, headers=accepted_headers(req, op, self.emu.clock))
 
     def revoke(self, req: Request) -> Response:

@@ -11,7 +11,8 @@ from azemu.arm.router import Router
 from azemu.domain import ids
 from azemu.domain.errors import resource_not_found
 from azemu.domain.network import TYPES, VNET
-from azemu.providers.base import ProviderContext, parse_tags
+from azemu.providers import shapes
+from azemu.providers.base import ProviderContext, body_of, parse_tags
 from azemu.state.records import ResourceRecord
 
 NET = "Microsoft.Network"
@@ -60,7 +61,7 @@ class NetworkProvider:
         return ids.resource_id(p["subscriptionId"], p["resourceGroupName"], NET, [self.segment], [p["name"]])
 
     def put(self, req: Request) -> Response:
-        body = req.json_object()
+        body = body_of(req, shapes.NETWORK)
         body["tags"] = parse_tags(body.get("tags"))
         rec, created, op = self.emu.network.put(
             self._id(req),
@@ -107,7 +108,7 @@ class NetworkProvider:
 
     def put_subnet(self, req: Request) -> Response:
         vnet = self.emu.network.get(self._id(req))
-        body = req.json_object()
+        body = body_of(req, {"properties": {"addressPrefix": str, "networkSecurityGroup": shapes.SUB}})
         current = view(vnet)
         subnets = [
             s for s in current["properties"]["subnets"] if s["name"].lower() != req.params["subnet"].lower()

@@ -8,7 +8,7 @@ from azemu.arm.router import Router
 from azemu.domain import regions
 from azemu.domain.errors import AzureError, InvalidResourceNamespace, resource_group_not_found
 from azemu.domain.resources import Resources, parse_filter
-from azemu.providers.base import ProviderContext, parse_tags
+from azemu.providers.base import ProviderContext, body_of, parse_tags
 from azemu.providers.resources import views
 
 RES = "Microsoft.Resources"
@@ -103,7 +103,7 @@ class ResourcesProvider:
 
     # resource groups ---------------------------------------------------------------------------------
     def put_group(self, req: Request) -> Response:
-        body = req.json_object()
+        body = body_of(req, {"location": str, "tags": dict, "managedBy": str})
         rec, created = self.emu.resource_groups.create_or_update(
             req.params["subscriptionId"],
             req.params["resourceGroupName"],
@@ -127,7 +127,7 @@ class ResourcesProvider:
         return Response(204, None)
 
     def patch_group(self, req: Request) -> Response:
-        body = req.json_object()
+        body = body_of(req, {"tags": dict, "managedBy": str})
         patch = dict(body)
         if "tags" in body:
             patch["tags"] = parse_tags(body["tags"])

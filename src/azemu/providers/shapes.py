@@ -1,0 +1,187 @@
+"""Request-body shapes: the JSON type each known path must have, checked before the domain sees a body.
+
+A shape is a dict of key -> ``str`` | ``int`` | ``float`` | ``bool`` | ``dict`` | ``list`` | a nested shape
+(an object with those keys) | ``[shape]`` (an array of them). Unknown keys pass through (ARM ignores them);
+a known key with the wrong JSON type is ARM's ``InvalidRequestContent``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from azemu.domain.errors import InvalidRequestContent
+
+_NAMES = {
+    str: "System.String",
+    int: "System.Int32",
+    float: "System.Double",
+    bool: "System.Boolean",
+    dict: "Object",
+    list: "Array",
+}
+
+RESOURCE = {"location": str, "tags": dict, "properties": dict, "sku": {"name": str}, "zones": list}
+SUB = {"id": str}
+
+VM = {
+    **RESOURCE,
+    "properties": {
+        "hardwareProfile": {"vmSize": str},
+        "storageProfile": {
+            "imageReference": {
+                "id": str,
+                "publisher": str,
+                "offer": str,
+                "sku": str,
+                "version": str,
+                "sharedGalleryImageId": str,
+                "communityGalleryImageId": str,
+            },
+            "osDisk": {
+                "name": str,
+                "createOption": str,
+                "osType": str,
+                "caching": str,
+                "diskSizeGB": int,
+                "deleteOption": str,
+                "managedDisk": {"id": str, "storageAccountType": str},
+            },
+            "dataDisks": list,
+        },
+        "osProfile": {
+            "computerName": str,
+            "adminUsername": str,
+            "adminPassword": str,
+            "customData": str,
+            "linuxConfiguration": {
+                "disablePasswordAuthentication": bool,
+                "ssh": {"publicKeys": [{"path": str, "keyData": str}]},
+            },
+            "windowsConfiguration": dict,
+        },
+        "networkProfile": {"networkInterfaces": [{"id": str, "properties": dict}]},
+    },
+}
+DISK = {
+    **RESOURCE,
+    "properties": {
+        "creationData": {"createOption": str, "sourceResourceId": str, "imageReference": {"id": str}},
+        "diskSizeGB": int,
+        "osType": str,
+        "hyperVGeneration": str,
+        "incremental": bool,
+    },
+}
+IMAGE = {
+    **RESOURCE,
+    "properties": {
+        "sourceVirtualMachine": SUB,
+        "hyperVGeneration": str,
+        "storageProfile": {
+            "osDisk": {
+                "osType": str,
+                "osState": str,
+                "snapshot": SUB,
+                "managedDisk": SUB,
+                "blobUri": str,
+                "diskSizeGB": int,
+            },
+            "dataDisks": list,
+            "zoneResilient": bool,
+        },
+    },
+}
+GALLERY = {
+    **RESOURCE,
+    "properties": {"description": str, "sharingProfile": {"permissions": str, "communityGalleryInfo": dict}},
+}
+DEFINITION = {
+    **RESOURCE,
+    "properties": {
+        "osType": str,
+        "osState": str,
+        "hyperVGeneration": str,
+        "architecture": str,
+        "identifier": {"publisher": str, "offer": str, "sku": str},
+        "features": [{"name": str, "value": str}],
+        "recommended": dict,
+        "disallowed": dict,
+        "purchasePlan": dict,
+        "description": str,
+    },
+}
+VERSION = {
+    **RESOURCE,
+    "properties": {
+        "publishingProfile": {
+            "targetRegions": [
+                {
+                    "name": str,
+                    "regionalReplicaCount": int,
+                    "storageAccountType": str,
+                    "excludeFromLatest": bool,
+                }
+            ],
+            "replicaCount": int,
+            "excludeFromLatest": bool,
+            "endOfLifeDate": str,
+            "storageAccountType": str,
+        },
+        "storageProfile": {
+            "source": {"id": str, "virtualMachineId": str},
+            "osDiskImage": {"source": SUB, "hostCaching": str},
+            "dataDiskImages": list,
+        },
+        "safetyProfile": {"allowDeletionOfReplicatedLocations": bool},
+    },
+}
+SHARE = {"operationType": str, "groups": [{"type": str, "ids": list}]}
+RUN_COMMAND = {"commandId": str, "script": list, "parameters": [{"name": str, "value": str}]}
+GRANT = {"access": str, "durationInSeconds": int}
+NETWORK = {
+    **RESOURCE,
+    "properties": {
+        "addressSpace": {"addressPrefixes": list},
+        "subnets": [{"name": str, "properties": {"addressPrefix": str, "networkSecurityGroup": SUB}}],
+        "securityRules": [{"name": str, "properties": dict}],
+        "publicIPAllocationMethod": str,
+        "ipConfigurations": [
+            {"name": str, "properties": {"subnet": SUB, "publicIPAddress": SUB, "privateIPAddress": str}}
+        ],
+        "networkSecurityGroup": SUB,
+    },
+}
+
+
+def check(value: Any, shape: Any, path: str = "") -> None:
+    """Raise ARM's InvalidRequestContent where ``value`` does not have ``shape``."""
+    if value is None:
+        return
+    if isinstance(shape, dict):
+        if not isinstance(value, dict):
+            _fail(value, dict, path)
+        for key, sub in shape.items():
+            if key in value:
+                check(value[key], sub, f"{path}.{key}" if path else key)
+        return
+    if isinstance(shape, list):
+        if not isinstance(value, list):
+            _fail(value, list, path)
+        for i, item in enumerate(value):
+            check(item, shape[0], f"{path}[{i}]")
+        return
+    if shape is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return
+    if shape is int and isinstance(value, bool):
+        _fail(value, int, path)
+    if not isinstance(value, shape):
+        _fail(value, shape, path)
+
+
+def _fail(value: Any, expected: type, path: str) -> None:
+    shown = json.dumps(value)[:60]
+    raise InvalidRequestContent(
+        f"The request content was invalid and could not be deserialized: 'Error converting value {shown} to type "
+        f"'{_NAMES.get(expected, expected.__name__)}'. Path '{path}'.'."
+    )
