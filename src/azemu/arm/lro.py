@@ -11,7 +11,6 @@ first poll arrives, and under scaled latency a sub-second wait is sent as ``retr
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import uuid
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from azemu.arm.http import Request, Response
 from azemu.arm.router import Router
 from azemu.clock.clock import Clock
+from azemu.domain import timefmt
 from azemu.domain.emulator import Emulator
 from azemu.domain.errors import NotFound
 from azemu.state.records import OperationRecord
@@ -39,9 +39,7 @@ _NAMESPACE = {
 
 
 def iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat(timespec="microseconds")
+    return None if ts is None else timefmt.iso(ts)
 
 
 def retry_headers(op: OperationRecord, clock: Clock, azure_default: int) -> dict[str, str]:

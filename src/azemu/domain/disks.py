@@ -7,7 +7,6 @@ new reference (copy-on-write), never a copy of bytes. Disk states follow one dec
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -30,6 +29,7 @@ from azemu.domain.errors import (
 from azemu.domain.lifecycle import StateTable
 from azemu.domain.operations import Operations
 from azemu.domain.resourcegroups import ResourceGroups
+from azemu.domain.timefmt import iso
 from azemu.domain.tracked import Tracked
 from azemu.guest.fs import GuestFS
 from azemu.guest.machine import Guest
@@ -120,10 +120,6 @@ def document(rec: ResourceRecord) -> dict[str, Any]:
     return body
 
 
-def _iso(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat(timespec="microseconds")
-
-
 class Disks:
     """One service for both DiskRP resource types (``disks`` and ``snapshots``)."""
 
@@ -164,7 +160,7 @@ class Disks:
             "encryption": {"type": "EncryptionAtRestWithPlatformKey"},
             "networkAccessPolicy": "AllowAll",
             "publicNetworkAccess": "Enabled",
-            "timeCreated": _iso(self.clock.now()),
+            "timeCreated": iso(self.clock.now()),
             "supportedCapabilities": {"architecture": arch},
         }
         if os_type:

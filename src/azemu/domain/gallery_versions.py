@@ -29,6 +29,7 @@ from azemu.domain.gallery import (
 )
 from azemu.domain.images import TYPE as MANAGED_IMAGE
 from azemu.domain.operations import Operations
+from azemu.domain.timefmt import iso
 from azemu.domain.tracked import Tracked
 from azemu.domain.vm import TYPE as VM
 from azemu.state.records import OperationRecord, ResourceRecord
@@ -41,6 +42,17 @@ SECONDS_PER_GIB_REPLICA = 16.0  # ~8 min for a 30 GiB image and one replica, as 
 MAX_INT = 2_147_483_647
 _NAME = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 MAX_REGIONS = 50
+
+
+def _timestamp(value: Any) -> float:
+    """An ISO 8601 date (``endOfLifeDate``) as seconds since the epoch; UTC when no zone is given."""
+    try:
+        when = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidParameter(
+            "The value of parameter endOfLifeDate is invalid.", target="endOfLifeDate"
+        ) from None
+    return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).timestamp()
 
 
 class GalleryImageNotFound(AzureError):
@@ -61,12 +73,6 @@ def check_name(name: str) -> None:
             "format, where int is between 0 and 2,147,483,647 (inclusive). For e.g: 1.0.0, 2018.12.1 etc",
             target="galleryImageVersionName",
         )
-
-
-def _iso(ts: float) -> str:
-    return (
-        dt.datetime.fromtimestamp(ts, dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "+00:00")
-    )
 
 
 class GalleryVersions:
@@ -279,24 +285,15 @@ class GalleryVersions:
                 target="replicaCount",
             )
         eol = given.get("endOfLifeDate", (current or {}).get("endOfLifeDate"))
-        if eol is not None and "endOfLifeDate" in given:
-            try:
-                when = dt.datetime.fromisoformat(str(eol).replace("Z", "+00:00"))
-            except ValueError:
-                raise InvalidParameter(
-                    "The value of parameter endOfLifeDate is invalid.", target="endOfLifeDate"
-                ) from None
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=dt.UTC)
-            if when.timestamp() <= self.clock.now():
-                raise InvalidParameter("EndOfLifeDate must be set to a future date.", target="endOfLifeDate")
+        if eol is not None and "endOfLifeDate" in given and _timestamp(eol) <= self.clock.now():
+            raise InvalidParameter("EndOfLifeDate must be set to a future date.", target="endOfLifeDate")
         out: dict[str, Any] = {
             "targetRegions": targets,
             "replicaCount": replica_default,
             "excludeFromLatest": bool(
                 given.get("excludeFromLatest", (current or {}).get("excludeFromLatest", False))
             ),
-            "publishedDate": (current or {}).get("publishedDate") or _iso(self.clock.now()),
+            "publishedDate": (current or {}).get("publishedDate") or iso(self.clock.now()),
             "storageAccountType": sku_default,
             "replicationMode": given.get("replicationMode")
             or (current or {}).get("replicationMode")
@@ -662,9 +659,4 @@ class GalleryVersions:
 
     def end_of_life(self, version: ResourceRecord) -> bool:
         eol = version.body["properties"]["publishingProfile"].get("endOfLifeDate")
-        if not eol:
-            return False
-        when = dt.datetime.fromisoformat(str(eol).replace("Z", "+00:00"))
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=dt.UTC)
-        return when.timestamp() <= self.clock.now()
+        return bool(eol) and _timestamp(eol) <= self.clock.now()

@@ -4,7 +4,6 @@ the disk store and the guest personality, and decides what the platform says abo
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -17,6 +16,7 @@ from azemu.domain.lifecycle import StateTable
 from azemu.domain.network import Network
 from azemu.domain.operations import Operations, Reschedule
 from azemu.domain.resourcegroups import ResourceGroups
+from azemu.domain.timefmt import iso
 from azemu.domain.tracked import Tracked
 from azemu.domain.vm_lifecycle import AZURE, TEXTBOOK
 from azemu.guest import api as guest_api
@@ -42,10 +42,6 @@ AGENT_NOT_READY = (
     "has a running VM agent, and that it can establish outbound connections to Azure storage. Please refer to "
     "https://aka.ms/vmextensionlinuxtroubleshoot for additional VM agent troubleshooting information."
 )
-
-
-def iso(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat(timespec="microseconds")
 
 
 class VirtualMachines:
