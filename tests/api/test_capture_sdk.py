@@ -327,3 +327,80 @@ def test_disk_access_expires_on_azemus_clock(azemu, c):
         urllib.request.urlopen(req, context=azemu.ssl_context())
     assert denied.value.code == 403
     assert c.compute.disks.get(RG, disk.name).disk_state == "Unattached"
+
+
+def test_image_with_a_data_disk_gives_vms_their_data_disk(azemu, c):
+    src = vmkit.linux_vm(c, RG, "datasrc")
+    vmkit.run(c, RG, "datasrc", "waagent -deprovision+user -force")
+    c.compute.virtual_machines.begin_deallocate(RG, "datasrc").result()
+    os_snap = c.compute.snapshots.begin_create_or_update(
+        RG,
+        "os-snap",
+        {
+            "location": "eastus",
+            "properties": {
+                "creationData": {
+                    "createOption": "Copy",
+                    "sourceResourceId": src.storage_profile.os_disk.managed_disk.id,
+                }
+            },
+        },
+    ).result()
+    data = c.compute.disks.begin_create_or_update(
+        RG,
+        "data-src",
+        {"location": "eastus", "properties": {"diskSizeGB": 16, "creationData": {"createOption": "Empty"}}},
+    ).result()
+    data_snap = c.compute.snapshots.begin_create_or_update(
+        RG,
+        "data-snap",
+        {
+            "location": "eastus",
+            "properties": {"creationData": {"createOption": "Copy", "sourceResourceId": data.id}},
+        },
+    ).result()
+    with pytest.raises(HttpResponseError) as info:
+        c.compute.images.begin_create_or_update(
+            RG,
+            "img-data-bad",
+            {
+                "location": "eastus",
+                "properties": {
+                    "storageProfile": {
+                        "osDisk": {
+                            "osType": "Linux",
+                            "osState": "Generalized",
+                            "snapshot": {"id": os_snap.id},
+                        },
+                        "dataDisks": [
+                            {"lun": 0, "snapshot": {"id": data_snap.id}},
+                            {"lun": 0, "snapshot": {"id": data_snap.id}},
+                        ],
+                    }
+                },
+            },
+        ).result()
+    assert "Duplicated lun numbers" in info.value.error.message
+    img = c.compute.images.begin_create_or_update(
+        RG,
+        "img-data",
+        {
+            "location": "eastus",
+            "properties": {
+                "storageProfile": {
+                    "osDisk": {"osType": "Linux", "osState": "Generalized", "snapshot": {"id": os_snap.id}},
+                    "dataDisks": [{"lun": 2, "snapshot": {"id": data_snap.id}}],
+                }
+            },
+        },
+    ).result()
+    assert [(d.lun, d.disk_size_gb) for d in img.storage_profile.data_disks] == [(2, 16)]
+    vm = vm_from_image(c, "withdata", img.id)
+    disks = vm.storage_profile.data_disks
+    assert [(d.lun, d.create_option, d.disk_size_gb) for d in disks] == [(2, "FromImage", 16)]
+    assert disks[0].name.startswith("withdata_lun_2_2_")
+    assert c.compute.disks.get(RG, disks[0].name).disk_state == "Attached"
+    c.compute.virtual_machines.begin_deallocate(RG, "withdata").result()
+    assert c.compute.disks.get(RG, disks[0].name).disk_state == "Reserved"
+    c.compute.virtual_machines.begin_delete(RG, "withdata").result()
+    assert c.compute.disks.get(RG, disks[0].name).disk_state == "Unattached"

@@ -6,7 +6,7 @@ its source. Images are generalized-only, as in Azure.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from azemu.clock.clock import Clock
@@ -25,6 +25,11 @@ from azemu.state.records import OperationRecord, ResourceRecord
 from azemu.state.store import Store, Txn
 
 TYPE = "Microsoft.Compute/images"
+
+
+def data_key(image_id: str, lun: Any) -> str:
+    """Where an image's data disk content is referenced from."""
+    return f"{image_id}#lun{lun}"
 
 
 def _refuse(action: str, ctx: Mapping[str, Any]) -> AzureError:
@@ -189,6 +194,7 @@ class Images:
             if not props.get("hyperVGeneration") and src.body["properties"].get("hyperVGeneration"):
                 out["hyperVGeneration"] = src.body["properties"]["hyperVGeneration"]
             source_key = src.key
+            data_out, data_sources = self._data_disks(tx, storage_in.get("dataDisks") or [])
             out["storageProfile"] = {
                 "osDisk": {
                     "osType": os_in["osType"],
@@ -198,11 +204,52 @@ class Images:
                     "caching": os_in.get("caching", "ReadWrite"),
                     "storageAccountType": os_in.get("storageAccountType", "Standard_LRS"),
                 },
-                "dataDisks": [],
+                "dataDisks": data_out,
                 "zoneResilient": zone_resilient,
             }
+            doc = {
+                "tags": dict(body.get("tags") or {}),
+                "properties": out,
+                "_source": source_key,
+                "_dataSources": data_sources,
+            }
+            return self.tracked.new_record(tx, rid, TYPE, loc, doc, state=LIFECYCLE.initial)
         doc = {"tags": dict(body.get("tags") or {}), "properties": out, "_source": source_key}
         return self.tracked.new_record(tx, rid, TYPE, loc, doc, state=LIFECYCLE.initial)
+
+    def _data_disks(self, tx: Txn, given: Sequence[Any]) -> tuple[Sequence[dict[str, Any]], dict[str, str]]:
+        """Image data disks from snapshots or managed disks: (as the image shows them, lun -> content source)."""
+        out: list[dict[str, Any]] = []
+        sources: dict[str, str] = {}
+        for d in given:
+            lun = d.get("lun")
+            if not isinstance(lun, int) or not 0 <= lun <= 63:
+                raise InvalidParameter(
+                    "The value of parameter dataDisks.lun is invalid. It must be between 0 and 63.",
+                    target="storageProfile.dataDisks.lun",
+                )
+            if str(lun) in sources:
+                raise InvalidParameter(
+                    "Duplicated lun numbers have been detected in the input data disks. Lun number "
+                    "must be unique for each data disk.",
+                    target="storageProfile.dataDisks.lun",
+                )
+            kind = "snapshot" if (d.get("snapshot") or {}).get("id") else "managedDisk"
+            ref = (d.get(kind) or {}).get("id")
+            src = tx.get_resource(ids.key_of(str(ref))) if ref else None
+            if src is None or src.type.lower() not in (SNAPSHOT.lower(), DISK.lower()):
+                raise NotFound(f"Source {ref} is not found.", target=f"storageProfile.dataDisks.{kind}")
+            sources[str(lun)] = src.key
+            out.append(
+                {
+                    "lun": lun,
+                    kind: {"id": src.id},
+                    "caching": d.get("caching", "None"),
+                    "diskSizeGB": d.get("diskSizeGB") or src.body["properties"]["diskSizeGB"],
+                    "storageAccountType": d.get("storageAccountType", "Standard_LRS"),
+                }
+            )
+        return out, sources
 
     def _capture_check(self, tx: Txn, vm_id: str) -> ResourceRecord:
         vm = tx.get_resource(ids.key_of(vm_id))
@@ -230,6 +277,8 @@ class Images:
         if rec.state != "Creating":
             return None
         self.content.copy(tx, rec.body["_source"], rec.key)
+        for lun, source in (rec.body.get("_dataSources") or {}).items():
+            self.content.copy(tx, source, data_key(rec.id, lun))
         rec.state = LIFECYCLE.next(rec.state, "created", name=rec.name)
         self.tracked.save(tx, rec)
         return None
@@ -265,6 +314,9 @@ class Images:
     def _complete_delete(self, tx: Txn, op: OperationRecord) -> None:
         assert op.resource_id is not None
         key = ids.key_of(op.resource_id)
+        rec = tx.get_resource(key)
+        for lun in (rec.body.get("_dataSources") or {}) if rec else {}:
+            self.content.unlink(tx, data_key(op.resource_id, lun))
         tx.delete_resource(key)
         self.content.unlink(tx, key)
 

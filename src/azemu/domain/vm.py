@@ -218,6 +218,7 @@ class VirtualMachines:
                     vm_id=rid,
                     source_key=img.key,
                 )
+                emu["dataDisksOut"] = self._data_disks_from_image(tx, img, p, loc, rid)
                 return self._finish_create(
                     tx,
                     rid,
@@ -448,7 +449,11 @@ class VirtualMachines:
             "deleteOption": os_disk_in.get("deleteOption") or "Detach",
             "diskSizeGB": size_gb,
         }
-        storage_out: dict[str, Any] = {"osDisk": os_disk_out, "dataDisks": [], "diskControllerType": "SCSI"}
+        storage_out: dict[str, Any] = {
+            "osDisk": os_disk_out,
+            "dataDisks": emu.pop("dataDisksOut", []),
+            "diskControllerType": "SCSI",
+        }
         if image_out is not None:
             storage_out = {"imageReference": image_out, **storage_out}
         props_out: dict[str, Any] = {
@@ -542,14 +547,15 @@ class VirtualMachines:
                 "deallocating-generalized",
             ):
                 self._transition(rec, _DONE[action])
-            disk_id = rec.body["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"]
             if action in ("start", "restart"):
                 guest = self._guest(tx, rec)
                 self._apply_boot(rec, guest_api.boot(guest, self._ctx(rec)))
                 self._save_guest(tx, rec, guest)
-                self._disk_state(tx, disk_id, "Attached")
+                for each in self._disk_ids(rec):
+                    self._disk_state(tx, each, "Attached")
             elif action == "deallocate":
-                self._disk_state(tx, disk_id, "Reserved")
+                for each in self._disk_ids(rec):
+                    self._disk_state(tx, each, "Reserved")
                 rec.body["_emu"]["agent"] = {"ready": False, "messages": []}
             elif action == "powerOff":
                 rec.body["_emu"]["agent"] = {"ready": False, "messages": []}
@@ -706,19 +712,65 @@ class VirtualMachines:
         if rec is None:
             return None
         props = rec.body["properties"]
-        os_disk = props["storageProfile"]["osDisk"]
-        disk_id = os_disk["managedDisk"]["id"]
-        if tx.get_resource(ids.key_of(disk_id)) is not None:
-            if str(os_disk.get("deleteOption", "Detach")).lower() == "delete":
-                self.disks.remove_now(tx, disk_id)
-            else:
-                self.disks.set_state(tx, disk_id, "detach")
+        storage = props["storageProfile"]
+        for disk in [storage["osDisk"], *storage.get("dataDisks", [])]:
+            disk_id = disk["managedDisk"]["id"]
+            if tx.get_resource(ids.key_of(disk_id)) is not None:
+                if str(disk.get("deleteOption", "Detach")).lower() == "delete":
+                    self.disks.remove_now(tx, disk_id)
+                else:
+                    self.disks.set_state(tx, disk_id, "detach")
         for nic in props["networkProfile"]["networkInterfaces"]:
             self.network.detach(tx, nic["id"])
             if str((nic.get("properties") or {}).get("deleteOption", "Detach")).lower() == "delete":
                 tx.delete_resource(ids.key_of(nic["id"]))
         tx.delete_resource(rec.key)
         return None
+
+    @staticmethod
+    def _disk_ids(rec: ResourceRecord) -> Sequence[str]:
+        storage = rec.body["properties"]["storageProfile"]
+        return [d["managedDisk"]["id"] for d in [storage["osDisk"], *storage.get("dataDisks", [])]]
+
+    def _data_disks_from_image(
+        self, tx: Txn, img: ResourceRecord, p: Any, loc: str, vm_id: str
+    ) -> Sequence[dict[str, Any]]:
+        """A data disk per image data disk, copy-on-write from the image's content."""
+        from azemu.domain.images import data_key
+
+        out = []
+        for d in img.body["properties"]["storageProfile"].get("dataDisks", []):
+            name = f"{p.name}_lun_{d['lun']}_2_{uuid.uuid4().hex}"
+            disk_id = ids.resource_id(
+                p.subscription, p.resource_group, "Microsoft.Compute", ["disks"], [name]
+            )
+            sku = d.get("storageAccountType") or "Standard_LRS"
+            self.disks.new_os_disk(
+                tx,
+                disk_id,
+                loc,
+                os_type="",
+                hyper_v="",
+                architecture="x64",
+                size_gb=int(d["diskSizeGB"]),
+                sku=sku,
+                creation={"createOption": "FromImage", "imageReference": {"id": img.id}},
+                vm_id=vm_id,
+                source_key=data_key(img.id, d["lun"]),
+            )
+            out.append(
+                {
+                    "lun": d["lun"],
+                    "name": name,
+                    "createOption": "FromImage",
+                    "caching": d.get("caching", "None"),
+                    "managedDisk": {"storageAccountType": sku, "id": disk_id},
+                    "deleteOption": "Detach",
+                    "diskSizeGB": int(d["diskSizeGB"]),
+                    "toBeDetached": False,
+                }
+            )
+        return out
 
     def identity_conflicts(self, subscription_ids: Sequence[str]) -> Any:
         """VMs of these subscriptions sharing a SID, machine-id, SSH host key or computer name."""
