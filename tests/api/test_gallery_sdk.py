@@ -438,3 +438,62 @@ def test_community_gallery_same_tenant_rbac_and_end_of_life(azemu, c, image):
         s.code == "AzEmu/ImageEndOfLife"
         for s in c.compute.virtual_machines.instance_view(RG, "fromeol").statuses
     )
+
+
+def test_version_from_snapshots_with_a_data_disk(azemu, c):
+    src = vmkit.linux_vm(c, RG, "snapgalsrc")
+    c.compute.virtual_machines.begin_deallocate(RG, "snapgalsrc").result()
+    os_snap = c.compute.snapshots.begin_create_or_update(
+        RG,
+        "gal-os-snap",
+        {
+            "location": "eastus",
+            "properties": {
+                "creationData": {
+                    "createOption": "Copy",
+                    "sourceResourceId": src.storage_profile.os_disk.managed_disk.id,
+                }
+            },
+        },
+    ).result()
+    data = c.compute.disks.begin_create_or_update(
+        RG,
+        "gal-data",
+        {"location": "eastus", "properties": {"diskSizeGB": 8, "creationData": {"createOption": "Empty"}}},
+    ).result()
+    gk.gallery(c, RG, "snapGallery")
+    gk.definition(c, RG, "snapGallery", "snapdef", state="Specialized")
+    v = c.compute.gallery_image_versions.begin_create_or_update(
+        RG,
+        "snapGallery",
+        "snapdef",
+        "1.0.0",
+        {
+            "location": "eastus",
+            "properties": {
+                "storageProfile": {
+                    "osDiskImage": {"source": {"id": os_snap.id}},
+                    "dataDiskImages": [{"lun": 1, "source": {"id": data.id}}],
+                }
+            },
+        },
+    ).result()
+    assert [(d.lun, d.size_in_gb, d.host_caching) for d in v.storage_profile.data_disk_images] == [
+        (1, 8, "ReadOnly")
+    ]
+    nic = vmkit.make_nic(c, RG, "snapclone-nic")
+    vm = c.compute.virtual_machines.begin_create_or_update(
+        RG,
+        "snapclone",
+        {
+            "location": "eastus",
+            "properties": {
+                "hardwareProfile": {"vmSize": "Standard_B2s"},
+                "storageProfile": {"imageReference": {"id": v.id}},
+                "networkProfile": {"networkInterfaces": [{"id": nic}]},
+            },
+        },
+    ).result()
+    assert [(d.lun, d.disk_size_gb) for d in vm.storage_profile.data_disks] == [(1, 8)]
+    ident = azemu.admin("GET", "/guest/identity?vm=" + vm.id)
+    assert ident["computerName"] == "snapgalsrc"  # specialized: the source's identity

@@ -55,6 +55,11 @@ def _timestamp(value: Any) -> float:
     return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).timestamp()
 
 
+def data_key_of(version_id: str, lun: Any) -> str:
+    """Where a version's data disk content is referenced from."""
+    return f"{version_id}#lun{lun}"
+
+
 class GalleryImageNotFound(AzureError):
     code, status = "GalleryImageNotFound", 404
 
@@ -184,6 +189,9 @@ class GalleryVersions:
                     tx, rid, VERSION, loc, doc, state="Creating", parent_key=definition.key
                 )
                 self.content.copy(tx, source_key, rec.key)
+                for lun, src_key in (storage_out.pop("_dataSources", None) or {}).items():
+                    self.content.copy(tx, src_key, data_key_of(rid, lun))
+                    rec.body.setdefault("_dataLuns", []).append(lun)
                 self._plan(rec, [t["_region"] for t in publishing["targetRegions"]])
                 self.tracked.save(tx, rec)
             duration = max((r["duration"] for r in rec.body["_replication"].values()), default=0.0)
@@ -346,7 +354,20 @@ class GalleryVersions:
                     dprops,
                 )
                 size = int(osd.get("diskSizeGB") or 30)
-                return rec.key, self._storage_out({"id": rec.id}, size, "ReadWrite"), size
+                out = self._storage_out({"id": rec.id}, size, "ReadWrite")
+                from azemu.domain.images import data_key
+
+                for d in rec.body["properties"]["storageProfile"].get("dataDisks", []):
+                    out["dataDiskImages"].append(
+                        {
+                            "lun": d["lun"],
+                            "sizeInGB": int(d["diskSizeGB"]),
+                            "hostCaching": d.get("caching", "None"),
+                            "source": {},
+                        }
+                    )
+                    out.setdefault("_dataSources", {})[str(d["lun"])] = data_key(rec.id, d["lun"])
+                return rec.key, out, size
             if rec.type.lower() == VERSION.lower():
                 src_def = tx.get_resource(rec.parent_key or "")
                 sd = src_def.body["properties"] if src_def else dprops
@@ -394,15 +415,52 @@ class GalleryVersions:
             dprops,
         )
         size = int(sp["diskSizeGB"])
+        data_out, data_sources = self._data_images(tx, storage.get("dataDiskImages") or [])
         out = {
             "osDiskImage": {
                 "sizeInGB": size,
                 "hostCaching": os_image.get("hostCaching", "ReadWrite"),
                 "source": {"id": snap.id},
             },
-            "dataDiskImages": [],
+            "dataDiskImages": data_out,
+            "_dataSources": data_sources,
         }
         return snap.key, out, size
+
+    def _data_images(self, tx: Txn, given: Any) -> tuple[Any, dict[str, str]]:
+        """Data disk images from snapshots or disks: (as the version shows them, lun -> content source)."""
+        out: list[dict[str, Any]] = []
+        sources: dict[str, str] = {}
+        for d in given:
+            lun = d.get("lun")
+            if not isinstance(lun, int) or not 0 <= lun <= 63:
+                raise InvalidParameter(
+                    "The value of parameter dataDiskImages.lun is invalid.",
+                    target="storageProfile.dataDiskImages.lun",
+                )
+            if str(lun) in sources:
+                raise InvalidParameter(
+                    "Duplicated lun numbers have been detected in the input data disks. Lun number "
+                    "must be unique for each data disk.",
+                    target="storageProfile.dataDiskImages",
+                )
+            ref = str((d.get("source") or {}).get("id") or "")
+            src = tx.get_resource(ids.key_of(ref)) if ref else None
+            if src is None or src.type.lower() not in (SNAPSHOT.lower(), DISK.lower()):
+                raise InvalidParameter(
+                    f"The source id: {ref} must be a managed disk or snapshot.",
+                    target="dataDiskImages.source.id",
+                )
+            sources[str(lun)] = src.key
+            out.append(
+                {
+                    "lun": lun,
+                    "sizeInGB": int(src.body["properties"]["diskSizeGB"]),
+                    "hostCaching": d.get("hostCaching", "ReadOnly"),
+                    "source": {"id": src.id},
+                }
+            )
+        return out, sources
 
     @staticmethod
     def _storage_out(source: dict[str, Any], size: int, caching: str) -> dict[str, Any]:
@@ -536,6 +594,8 @@ class GalleryVersions:
             return None
         for region in rec.body["_replication"]:
             self.content.unlink(tx, f"{rec.id}@{region}")
+        for lun in rec.body.get("_dataLuns", []):
+            self.content.unlink(tx, data_key_of(rec.id, lun))
         self.content.unlink(tx, rec.key)
         tx.delete_resource(rec.key)
         return None

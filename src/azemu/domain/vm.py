@@ -285,6 +285,7 @@ class VirtualMachines:
                     vm_id=rid,
                     source_key=version_rec.key,
                 )
+                emu["dataDisksOut"] = self._data_disks_from_version(tx, version_rec, p, loc, rid)
                 return self._finish_create(
                     tx,
                     rid,
@@ -732,19 +733,51 @@ class VirtualMachines:
         storage = rec.body["properties"]["storageProfile"]
         return [d["managedDisk"]["id"] for d in [storage["osDisk"], *storage.get("dataDisks", [])]]
 
-    def _data_disks_from_image(
-        self, tx: Txn, img: ResourceRecord, p: Any, loc: str, vm_id: str
-    ) -> Sequence[dict[str, Any]]:
-        """A data disk per image data disk, copy-on-write from the image's content."""
+    def _data_disks_from_image(self, tx: Txn, img: ResourceRecord, p: Any, loc: str, vm_id: str) -> Any:
         from azemu.domain.images import data_key
 
+        specs = [
+            (
+                d["lun"],
+                int(d["diskSizeGB"]),
+                d.get("caching", "None"),
+                d.get("storageAccountType"),
+                data_key(img.id, d["lun"]),
+            )
+            for d in img.body["properties"]["storageProfile"].get("dataDisks", [])
+        ]
+        return self._data_disks(tx, specs, p, loc, vm_id, {"imageReference": {"id": img.id}})
+
+    def _data_disks_from_version(self, tx: Txn, version: ResourceRecord, p: Any, loc: str, vm_id: str) -> Any:
+        from azemu.domain.gallery_versions import data_key_of
+
+        images = {
+            str(d["lun"]): d for d in version.body["properties"]["storageProfile"].get("dataDiskImages", [])
+        }
+        specs = [
+            (
+                int(lun),
+                int(images[str(lun)]["sizeInGB"]),
+                images[str(lun)].get("hostCaching", "None"),
+                None,
+                data_key_of(version.id, lun),
+            )
+            for lun in version.body.get("_dataLuns", [])
+            if str(lun) in images
+        ]
+        return self._data_disks(tx, specs, p, loc, vm_id, {"galleryImageReference": {"id": version.id}})
+
+    def _data_disks(
+        self, tx: Txn, specs: Any, p: Any, loc: str, vm_id: str, creation_ref: dict[str, Any]
+    ) -> Any:
+        """A data disk per image data disk (lun, size, caching, sku, content key), copy-on-write."""
         out = []
-        for d in img.body["properties"]["storageProfile"].get("dataDisks", []):
-            name = f"{p.name}_lun_{d['lun']}_2_{uuid.uuid4().hex}"
+        for lun, size_gb, caching, sku_in, content_key in specs:
+            name = f"{p.name}_lun_{lun}_2_{uuid.uuid4().hex}"
             disk_id = ids.resource_id(
                 p.subscription, p.resource_group, "Microsoft.Compute", ["disks"], [name]
             )
-            sku = d.get("storageAccountType") or "Standard_LRS"
+            sku = sku_in or "Standard_LRS"
             self.disks.new_os_disk(
                 tx,
                 disk_id,
@@ -752,21 +785,21 @@ class VirtualMachines:
                 os_type="",
                 hyper_v="",
                 architecture="x64",
-                size_gb=int(d["diskSizeGB"]),
+                size_gb=size_gb,
                 sku=sku,
-                creation={"createOption": "FromImage", "imageReference": {"id": img.id}},
+                creation={"createOption": "FromImage", **creation_ref},
                 vm_id=vm_id,
-                source_key=data_key(img.id, d["lun"]),
+                source_key=content_key,
             )
             out.append(
                 {
-                    "lun": d["lun"],
+                    "lun": lun,
                     "name": name,
                     "createOption": "FromImage",
-                    "caching": d.get("caching", "None"),
+                    "caching": caching,
                     "managedDisk": {"storageAccountType": sku, "id": disk_id},
                     "deleteOption": "Detach",
-                    "diskSizeGB": int(d["diskSizeGB"]),
+                    "diskSizeGB": size_gb,
                     "toBeDetached": False,
                 }
             )
