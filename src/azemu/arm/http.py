@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+import orjson
+
 from azemu.domain.errors import InvalidRequestContent, RequestEntityTooLarge, UnsupportedMediaType
 
 MAX_BODY = 4 * 1024 * 1024  # ARM's request size limit
@@ -38,7 +40,7 @@ class Response:
             return b""
         if isinstance(self.body, bytes):
             return self.body
-        return json.dumps(self.body, separators=(",", ":")).encode()
+        return orjson.dumps(self.body)  # the hot path: several times faster than json.dumps
 
 
 @dataclass(slots=True)

@@ -7,13 +7,13 @@ what SQLite wants anyway. ``synchronous=FULL`` makes every acknowledged commit s
 from __future__ import annotations
 
 import dataclasses
-import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     Column,
     Connection,
@@ -112,7 +112,7 @@ _CACHE_MAX = 50_000
 
 
 def _dump(rec: Any) -> str:
-    return json.dumps(dataclasses.asdict(rec), separators=(",", ":"))
+    return orjson.dumps(dataclasses.asdict(rec)).decode()
 
 
 def _upsert(conn: Connection, table: Table, values: dict[str, Any], pk: str) -> None:
@@ -133,7 +133,7 @@ class SqliteTxn:
 
     def _point(self, sql: str, key: str) -> Any:
         row = self.raw.execute(sql, (key,)).fetchone()
-        return json.loads(row[0]) if row else None
+        return orjson.loads(row[0]) if row else None
 
     # resources -------------------------------------------------------------------------------------
     def get_resource(self, key: str) -> ResourceRecord | None:
@@ -145,7 +145,7 @@ class SqliteTxn:
             text = row[0]
             if self.readonly and len(self.cache) < _CACHE_MAX:
                 self.cache[key] = text
-        return ResourceRecord(**json.loads(text))
+        return ResourceRecord(**orjson.loads(text))
 
     def put_resource(self, rec: ResourceRecord) -> None:
         self.cache.pop(rec.key, None)
@@ -185,19 +185,19 @@ class SqliteTxn:
         if parent_key is not None:
             q = q.where(resources.c.parent_key == parent_key)
         q = q.order_by(resources.c.key)
-        return [ResourceRecord(**json.loads(r[0])) for r in self.conn.execute(q)]
+        return [ResourceRecord(**orjson.loads(r[0])) for r in self.conn.execute(q)]
 
     # tenancy ---------------------------------------------------------------------------------------
     def get_tenant(self, tenant_id: str) -> TenantRecord | None:
         row = self.conn.execute(select(tenants.c.data).where(tenants.c.id == tenant_id.lower())).first()
-        return TenantRecord(**json.loads(row[0])) if row else None
+        return TenantRecord(**orjson.loads(row[0])) if row else None
 
     def put_tenant(self, rec: TenantRecord) -> None:
         _upsert(self.conn, tenants, {"id": rec.id.lower(), "data": _dump(rec)}, "id")
 
     def list_tenants(self) -> list[TenantRecord]:
         rows = self.conn.execute(select(tenants.c.data).order_by(tenants.c.id))
-        return [TenantRecord(**json.loads(r[0])) for r in rows]
+        return [TenantRecord(**orjson.loads(r[0])) for r in rows]
 
     def get_subscription(self, subscription_id: str) -> SubscriptionRecord | None:
         data = self._point(_GET_SUBSCRIPTION, subscription_id.lower())
@@ -211,14 +211,14 @@ class SqliteTxn:
         q = select(subscriptions.c.data).order_by(subscriptions.c.id)
         if tenant_id is not None:
             q = q.where(subscriptions.c.tenant_id == tenant_id.lower())
-        return [SubscriptionRecord(**json.loads(r[0])) for r in self.conn.execute(q)]
+        return [SubscriptionRecord(**orjson.loads(r[0])) for r in self.conn.execute(q)]
 
     def get_service_principal(self, client_id: str, tenant_id: str) -> ServicePrincipalRecord | None:
         key = f"{tenant_id}/{client_id}".lower()
         row = self.conn.execute(
             select(service_principals.c.data).where(service_principals.c.key == key)
         ).first()
-        return ServicePrincipalRecord(**json.loads(row[0])) if row else None
+        return ServicePrincipalRecord(**orjson.loads(row[0])) if row else None
 
     def put_service_principal(self, rec: ServicePrincipalRecord) -> None:
         key = f"{rec.tenant_id}/{rec.client_id}".lower()
@@ -229,7 +229,7 @@ class SqliteTxn:
         q = select(service_principals.c.data).order_by(service_principals.c.key)
         if tenant_id is not None:
             q = q.where(service_principals.c.tenant_id == tenant_id.lower())
-        return [ServicePrincipalRecord(**json.loads(r[0])) for r in self.conn.execute(q)]
+        return [ServicePrincipalRecord(**orjson.loads(r[0])) for r in self.conn.execute(q)]
 
     # operations ------------------------------------------------------------------------------------
     def get_operation(self, op_id: str) -> OperationRecord | None:
@@ -244,7 +244,7 @@ class SqliteTxn:
         q = select(operations.c.data).order_by(operations.c.due_at)
         if unfinished_only:
             q = q.where(operations.c.status.not_in(["Succeeded", "Failed", "Canceled"]))
-        return [OperationRecord(**json.loads(r[0])) for r in self.conn.execute(q)]
+        return [OperationRecord(**orjson.loads(r[0])) for r in self.conn.execute(q)]
 
     # disk content --------------------------------------------------------------------------------------
     def get_content(self, key: str) -> str | None:
