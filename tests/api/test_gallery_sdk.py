@@ -259,8 +259,6 @@ def test_specialized_definition_clones_identity(azemu, c):
     vmkit.run(c, RG, "specsrc", "echo kept > /root/state")
     v = gk.version(c, RG, "specGallery", "spec", "1.0.0", vm_id=src.id)
     assert v.storage_profile.source.virtual_machine_id.lower() == src.id.lower()
-    clone = vmkit.attach_vm  # (not used: gallery path below)
-    assert clone
     with pytest.raises(HttpResponseError) as info:
         vmkit.linux_vm(c, RG, "specbad", ImageReference(id=v.id))
     assert info.value.error.message == "Parameter 'osProfile' is not allowed."
