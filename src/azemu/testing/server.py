@@ -80,7 +80,11 @@ class AzemuServer:
             args.append("--loose")
         log = open(self.data_dir / "logs" / f"server-{self.port}.log", "ab")  # noqa: SIM115
         self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        self.wait_healthy()
+        try:
+            self.wait_healthy()
+        except BaseException:
+            self.kill()  # never leave a server behind that did not come up
+            raise
         return self
 
     def wait_healthy(self) -> float:
