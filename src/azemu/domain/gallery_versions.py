@@ -171,6 +171,9 @@ class GalleryVersions:
                     "storageProfile": storage_out,
                     "safetyProfile": {
                         "reportedForPolicyViolation": False,
+                        "blockDeletionBeforeEndOfLife": bool(
+                            (props.get("safetyProfile") or {}).get("blockDeletionBeforeEndOfLife", False)
+                        ),
                         "allowDeletionOfReplicatedLocations": bool(
                             (props.get("safetyProfile") or {}).get(
                                 "allowDeletionOfReplicatedLocations", False

@@ -43,6 +43,7 @@ def vm(rec: ResourceRecord, instance_view: dict[str, Any] | None = None) -> dict
         "type": rec.type,
         "location": rec.location,
         "tags": rec.body.get("tags") or {},
+        "etag": rec.etag,
         "properties": props,
     }
     if rec.body.get("zones"):
