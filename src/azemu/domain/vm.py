@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from azemu.clock.clock import Clock
-from azemu.domain import catalog, ids, osprofile, regions
+from azemu.domain import ids, osprofile, regions, vm_sources
 from azemu.domain.disks import Disks
 from azemu.domain.errors import AzureError, Conflict, InvalidParameter, LocationRequired, NotFound
 from azemu.domain.lifecycle import StateTable
@@ -170,7 +170,6 @@ class VirtualMachines:
         os_disk_in = dict(storage.get("osDisk") or {})
         image_ref = storage.get("imageReference")
         option = str(os_disk_in.get("createOption") or ("FromImage" if image_ref else "")).lower()
-        vm_uuid = str(uuid.uuid4())
         os_profile_in = props.get("osProfile")
         emu: dict[str, Any] = {
             "generalized": False,
@@ -180,180 +179,50 @@ class VirtualMachines:
             "identity": {},
             "provisioning": "Creating",
         }
-        disk_name = os_disk_in.get("name") or f"{p.name}_OsDisk_1_{uuid.uuid4().hex}"
-        disk_id = ids.resource_id(
-            p.subscription, p.resource_group, "Microsoft.Compute", ["disks"], [disk_name]
-        )
-        sku = (os_disk_in.get("managedDisk") or {}).get("storageAccountType") or "Premium_LRS"
+        caching = os_disk_in.get("caching") or "ReadWrite"
+        delete_option = os_disk_in.get("deleteOption") or "Detach"
 
         if option == "fromimage":
-            if not image_ref:
-                raise InvalidParameter(
-                    "Required parameter 'imageReference' is missing (null).", target="imageReference"
-                )
-            managed = str(image_ref.get("id") or "")
-            if "/providers/microsoft.compute/images/" in managed.lower() and self.images is not None:
-                img = self.images.require_ready(tx, managed, user=rid)
-                if os_profile_in is None:
-                    raise InvalidParameter(
-                        "Required parameter 'osProfile' is missing (null).", target="osProfile"
-                    )
-                img_disk = img.body["properties"]["storageProfile"]["osDisk"]
-                os_type = img_disk["osType"]
-                profile = osprofile.parse(os_profile_in, os_type, p.name)
-                emu["firstBoot"] = {"profile": profile.__dict__, "source": "generalized"}
-                hyper_v, arch = img.body["properties"].get("hyperVGeneration", "V1"), "x64"
-                size_gb = int(os_disk_in.get("diskSizeGB") or img_disk.get("diskSizeGB") or 30)
-                image_out = {"id": img.id}
-                disk = self.disks.new_os_disk(
-                    tx,
-                    disk_id,
-                    loc,
-                    os_type=os_type,
-                    hyper_v=hyper_v,
-                    architecture=arch,
-                    size_gb=size_gb,
-                    sku=sku,
-                    creation={"createOption": "FromImage", "imageReference": {"id": img.id}},
-                    vm_id=rid,
-                    source_key=img.key,
-                )
-                emu["dataDisksOut"] = self._data_disks_from_image(tx, img, p, loc, rid)
-                return self._finish_create(
-                    tx,
-                    rid,
-                    p,
-                    loc,
-                    body,
-                    props,
-                    size,
-                    os_disk_in,
-                    option,
-                    os_type,
-                    hyper_v,
-                    size_gb,
-                    disk_id,
-                    disk_name,
-                    sku,
-                    image_out,
-                    os_profile_in,
-                    emu,
-                    vm_uuid,
-                    tenant_id,
-                )
-            if self.gallery is not None and (
-                "/galleries/" in str(image_ref.get("id") or "").lower()
-                or image_ref.get("sharedGalleryImageId")
-                or image_ref.get("communityGalleryImageId")
-            ):
-                version_rec, definition, image_out = self.gallery.resolve_for_vm(
-                    tx, image_ref, loc, tenant_id or "", p.subscription, {**(client or {}), "scope": rid}
-                )
-                dprops = definition.body["properties"]
-                os_type, hyper_v = dprops["osType"], dprops.get("hyperVGeneration", "V1")
-                arch = dprops.get("architecture", "x64")
-                if dprops["osState"] == "Generalized":
-                    if os_profile_in is None:
-                        raise InvalidParameter(
-                            "Required parameter 'osProfile' is missing (null).", target="osProfile"
-                        )
-                    profile = osprofile.parse(os_profile_in, os_type, p.name)
-                    emu["firstBoot"] = {"profile": profile.__dict__, "source": "generalized"}
-                else:
-                    if os_profile_in is not None:
-                        raise InvalidParameter("Parameter 'osProfile' is not allowed.", target="osProfile")
-                    emu["firstBoot"] = {"source": "specialized"}
-                    emu["osState"] = "specialized"
-                if self.gallery.end_of_life(version_rec):
-                    emu["warnings"] = [
-                        f"The gallery image version {version_rec.id} has passed its end-of-life date."
-                    ]
-                size_gb = int(os_disk_in.get("diskSizeGB") or version_rec.body["_sizeGB"])
-                disk = self.disks.new_os_disk(
-                    tx,
-                    disk_id,
-                    loc,
-                    os_type=os_type,
-                    hyper_v=hyper_v,
-                    architecture=arch,
-                    size_gb=size_gb,
-                    sku=sku,
-                    creation={
-                        "createOption": "FromImage",
-                        "galleryImageReference": {k: v for k, v in image_out.items() if k != "exactVersion"},
-                    },
-                    vm_id=rid,
-                    source_key=version_rec.key,
-                )
-                emu["dataDisksOut"] = self._data_disks_from_version(tx, version_rec, p, loc, rid)
-                return self._finish_create(
-                    tx,
-                    rid,
-                    p,
-                    loc,
-                    body,
-                    props,
-                    size,
-                    os_disk_in,
-                    option,
-                    os_type,
-                    hyper_v,
-                    size_gb,
-                    disk_id,
-                    disk_name,
-                    sku,
-                    image_out,
-                    os_profile_in,
-                    emu,
-                    vm_uuid,
-                    tenant_id,
-                )
-            if (
-                image_ref.get("id")
-                or image_ref.get("sharedGalleryImageId")
-                or image_ref.get("communityGalleryImageId")
-            ):
-                raise InvalidParameter(
-                    f"The image reference '{image_ref}' is not valid.", target="imageReference"
-                )
-            image, version = catalog.resolve(image_ref, loc)
-            if os_profile_in is None:
-                raise InvalidParameter(
-                    "Required parameter 'osProfile' is missing (null).", target="osProfile"
-                )
-            profile = osprofile.parse(os_profile_in, image.os_type, p.name)
-            emu["firstBoot"] = {"profile": profile.__dict__, "source": "generalized"}
-            emu["imageGuest"] = image.guest
-            os_type, hyper_v, arch = image.os_type, image.hyper_v_generation, image.architecture
-            size_gb = int(os_disk_in.get("diskSizeGB") or image.disk_size_gb)
-            image_out = {
-                "publisher": image.publisher,
-                "offer": image.offer,
-                "sku": image.sku,
-                "version": image_ref.get("version") or "latest",
-                "exactVersion": version,
-            }
-            base = guest_api.base_guest(image.guest, self.clock.now())
-            creation = {
-                "createOption": "FromImage",
-                "imageReference": {
-                    "id": f"/Subscriptions/{p.subscription}/Providers/Microsoft.Compute/Locations/{loc}/Publishers/"
-                    f"{image.publisher}/ArtifactTypes/VMImage/Offers/{image.offer}/Skus/{image.sku}/Versions/{version}"
-                },
-            }
-            disk = self.disks.new_os_disk(
+            src = vm_sources.resolve(
+                tx,
+                image_ref,
+                loc=loc,
+                subscription=p.subscription,
+                vm_id=rid,
+                now=self.clock.now(),
+                images=self.images,
+                gallery=self.gallery,
+                tenant_id=tenant_id or "",
+                client=client or {},
+            )
+            self._first_boot_rule(emu, src.generalized, os_profile_in, src.os_type, p.name)
+            if src.image_guest:
+                emu["imageGuest"] = src.image_guest
+            if src.warnings:
+                emu["warnings"] = src.warnings
+            disk_name = os_disk_in.get("name") or f"{p.name}_OsDisk_1_{uuid.uuid4().hex}"
+            disk_id = ids.resource_id(
+                p.subscription, p.resource_group, "Microsoft.Compute", ["disks"], [disk_name]
+            )
+            sku = (os_disk_in.get("managedDisk") or {}).get("storageAccountType") or "Premium_LRS"
+            size_gb = int(os_disk_in.get("diskSizeGB") or src.size_gb)
+            self.disks.new_os_disk(
                 tx,
                 disk_id,
                 loc,
-                os_type=os_type,
-                hyper_v=hyper_v,
-                architecture=arch,
+                os_type=src.os_type,
+                hyper_v=src.hyper_v,
+                architecture=src.architecture,
                 size_gb=size_gb,
                 sku=sku,
-                creation=creation,
+                creation=src.creation,
                 vm_id=rid,
-                guest=base,
+                guest=src.guest,
+                source_key=src.source_key,
             )
+            os_type, hyper_v, image_out = src.os_type, src.hyper_v, src.image_out
+            data_disks = self._data_disks(tx, src.data_specs, p, loc, rid, src.data_creation)
+            create_option = "FromImage"
         elif option == "attach":
             src_id = (os_disk_in.get("managedDisk") or {}).get("id")
             if not src_id:
@@ -361,8 +230,7 @@ class VirtualMachines:
                     "Required parameter 'osDisk.managedDisk.id' is missing (null).",
                     target="osDisk.managedDisk.id",
                 )
-            if os_profile_in is not None:
-                raise InvalidParameter("Parameter 'osProfile' is not allowed.", target="osProfile")
+            self._first_boot_rule(emu, False, os_profile_in, "", p.name)
             disk = self.disks.attach(tx, src_id, rid)
             dp = disk.body["properties"]
             os_type = os_disk_in.get("osType") or dp.get("osType")
@@ -370,89 +238,32 @@ class VirtualMachines:
                 raise InvalidParameter(
                     "Required parameter 'osDisk.osType' is missing (null).", target="osType"
                 )
-            hyper_v, arch, size_gb = dp.get("hyperVGeneration", "V1"), "x64", dp["diskSizeGB"]
+            hyper_v, size_gb, image_out, data_disks = (
+                dp.get("hyperVGeneration", "V1"),
+                dp["diskSizeGB"],
+                None,
+                [],
+            )
             disk_id, disk_name, sku = disk.id, disk.name, disk.body["sku"]["name"]
-            image_out = None
-            emu["firstBoot"] = {"source": "specialized"}
-            emu["osState"] = "specialized"
+            create_option = "Attach"
         else:
             raise InvalidParameter(
                 f"The value '{os_disk_in.get('createOption')}' of parameter 'osDisk.createOption' is not valid.",
                 target="createOption",
             )
 
-        return self._finish_create(
-            tx,
-            rid,
-            p,
-            loc,
-            body,
-            props,
-            size,
-            os_disk_in,
-            option,
-            os_type,
-            hyper_v,
-            size_gb,
-            disk_id,
-            disk_name,
-            sku,
-            image_out,
-            os_profile_in,
-            emu,
-            vm_uuid,
-            tenant_id,
-        )
-
-    def _finish_create(
-        self,
-        tx: Txn,
-        rid: str,
-        p: Any,
-        loc: str,
-        body: dict[str, Any],
-        props: dict[str, Any],
-        size: str,
-        os_disk_in: dict[str, Any],
-        option: str,
-        os_type: str,
-        hyper_v: str,
-        size_gb: int,
-        disk_id: str,
-        disk_name: str,
-        sku: str,
-        image_out: dict[str, Any] | None,
-        os_profile_in: dict[str, Any] | None,
-        emu: dict[str, Any],
-        vm_uuid: str,
-        tenant_id: str | None,
-    ) -> tuple[ResourceRecord, OperationRecord]:
-        nics_out = []
-        for nic_ref in (props.get("networkProfile") or {}).get("networkInterfaces") or []:
-            self.network.attach(tx, nic_ref["id"], rid)
-            nics_out.append(
-                {
-                    "id": nic_ref["id"],
-                    **({"properties": nic_ref["properties"]} if nic_ref.get("properties") else {}),
-                }
-            )
-        if not nics_out:
-            raise InvalidParameter(
-                "Required parameter 'networkProfile' is missing (null).", target="networkProfile"
-            )
-
         os_disk_out = {
             "osType": os_type,
             "name": disk_name,
-            "createOption": "FromImage" if option == "fromimage" else "Attach",
-            "caching": os_disk_in.get("caching") or "ReadWrite",
+            "createOption": create_option,
+            "caching": caching,
             "managedDisk": {"storageAccountType": sku, "id": disk_id},
-            "deleteOption": os_disk_in.get("deleteOption") or "Detach",
+            "deleteOption": delete_option,
             "diskSizeGB": size_gb,
         }
         storage_out: dict[str, Any] = {
             "osDisk": os_disk_out,
-            "dataDisks": emu.pop("dataDisksOut", []),
+            "dataDisks": data_disks,
             "diskControllerType": "SCSI",
         }
         if image_out is not None:
@@ -460,8 +271,8 @@ class VirtualMachines:
         props_out: dict[str, Any] = {
             "hardwareProfile": {"vmSize": size},
             "storageProfile": storage_out,
-            "networkProfile": {"networkInterfaces": nics_out},
-            "vmId": vm_uuid,
+            "networkProfile": {"networkInterfaces": self._attach_nics(tx, props, rid)},
+            "vmId": str(uuid.uuid4()),
             "timeCreated": iso(self.clock.now()),
         }
         if os_profile_in is not None:
@@ -485,6 +296,45 @@ class VirtualMachines:
             tenant_id=tenant_id,
         )
         return rec, op
+
+    @staticmethod
+    def _first_boot_rule(
+        emu: dict[str, Any],
+        generalized: bool,
+        os_profile_in: dict[str, Any] | None,
+        os_type: str,
+        vm_name: str,
+    ) -> None:
+        """A generalized source needs ``osProfile`` (first boot provisions the guest); a specialized one
+        refuses it (the guest boots as it is)."""
+        if generalized:
+            if os_profile_in is None:
+                raise InvalidParameter(
+                    "Required parameter 'osProfile' is missing (null).", target="osProfile"
+                )
+            profile = osprofile.parse(os_profile_in, os_type, vm_name)
+            emu["firstBoot"] = {"profile": profile.__dict__, "source": "generalized"}
+            return
+        if os_profile_in is not None:
+            raise InvalidParameter("Parameter 'osProfile' is not allowed.", target="osProfile")
+        emu["firstBoot"] = {"source": "specialized"}
+        emu["osState"] = "specialized"
+
+    def _attach_nics(self, tx: Txn, props: dict[str, Any], vm_id: str) -> Sequence[dict[str, Any]]:
+        nics_out = []
+        for nic_ref in (props.get("networkProfile") or {}).get("networkInterfaces") or []:
+            self.network.attach(tx, nic_ref["id"], vm_id)
+            nics_out.append(
+                {
+                    "id": nic_ref["id"],
+                    **({"properties": nic_ref["properties"]} if nic_ref.get("properties") else {}),
+                }
+            )
+        if not nics_out:
+            raise InvalidParameter(
+                "Required parameter 'networkProfile' is missing (null).", target="networkProfile"
+            )
+        return nics_out
 
     def _complete_create(self, tx: Txn, op: OperationRecord) -> None:
         assert op.resource_id is not None
@@ -732,40 +582,6 @@ class VirtualMachines:
     def _disk_ids(rec: ResourceRecord) -> Sequence[str]:
         storage = rec.body["properties"]["storageProfile"]
         return [d["managedDisk"]["id"] for d in [storage["osDisk"], *storage.get("dataDisks", [])]]
-
-    def _data_disks_from_image(self, tx: Txn, img: ResourceRecord, p: Any, loc: str, vm_id: str) -> Any:
-        from azemu.domain.images import data_key
-
-        specs = [
-            (
-                d["lun"],
-                int(d["diskSizeGB"]),
-                d.get("caching", "None"),
-                d.get("storageAccountType"),
-                data_key(img.id, d["lun"]),
-            )
-            for d in img.body["properties"]["storageProfile"].get("dataDisks", [])
-        ]
-        return self._data_disks(tx, specs, p, loc, vm_id, {"imageReference": {"id": img.id}})
-
-    def _data_disks_from_version(self, tx: Txn, version: ResourceRecord, p: Any, loc: str, vm_id: str) -> Any:
-        from azemu.domain.gallery_versions import data_key_of
-
-        images = {
-            str(d["lun"]): d for d in version.body["properties"]["storageProfile"].get("dataDiskImages", [])
-        }
-        specs = [
-            (
-                int(lun),
-                int(images[str(lun)]["sizeInGB"]),
-                images[str(lun)].get("hostCaching", "None"),
-                None,
-                data_key_of(version.id, lun),
-            )
-            for lun in version.body.get("_dataLuns", [])
-            if str(lun) in images
-        ]
-        return self._data_disks(tx, specs, p, loc, vm_id, {"galleryImageReference": {"id": version.id}})
 
     def _data_disks(
         self, tx: Txn, specs: Any, p: Any, loc: str, vm_id: str, creation_ref: dict[str, Any]
