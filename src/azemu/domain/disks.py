@@ -102,6 +102,26 @@ def disk_view_properties(rec: ResourceRecord) -> dict[str, Any]:
     return props
 
 
+def data_disk_entries(given: Any, field: str) -> list[tuple[int, dict[str, Any]]]:
+    """(lun, entry) for each data disk of an image or gallery version request: luns 0-63, each once."""
+    out: list[tuple[int, dict[str, Any]]] = []
+    for d in given:
+        lun = d.get("lun")
+        if not isinstance(lun, int) or isinstance(lun, bool) or not 0 <= lun <= 63:
+            raise InvalidParameter(
+                f"The value of parameter {field}.lun is invalid. It must be between 0 and 63.",
+                target=f"storageProfile.{field}.lun",
+            )
+        if any(lun == seen for seen, _ in out):
+            raise InvalidParameter(
+                "Duplicated lun numbers have been detected in the input data disks. Lun number "
+                "must be unique for each data disk.",
+                target=f"storageProfile.{field}.lun",
+            )
+        out.append((lun, d))
+    return out
+
+
 def document(rec: ResourceRecord) -> dict[str, Any]:
     """The ARM document of a disk or snapshot (also the ``properties.output`` of its DiskRP operations)."""
     body: dict[str, Any] = {
@@ -419,11 +439,8 @@ class Disks:
 
     def begin_delete(self, rid: str, tenant_id: str | None) -> OperationRecord | None:
         with self.store.transaction() as tx:
-            rec = self.tracked.find(tx, rid)
+            rec = self.tracked.find_to_delete(tx, rid)
             if rec is None:
-                p = ids.parse(rid)
-                assert p is not None and p.resource_group is not None
-                self.tracked.groups.require(tx, p.subscription, p.resource_group)
                 return None
             rec.state = LIFECYCLE.next(rec.state, "delete", name=rec.name, vm=rec.body.get("managedBy"))
             tx.put_resource(rec)

@@ -15,7 +15,7 @@ from azemu.clock.clock import Clock
 from azemu.clock.faults import FaultRegistry
 from azemu.domain import ids, regions
 from azemu.domain.content import DiskContent
-from azemu.domain.disks import SNAPSHOT
+from azemu.domain.disks import SNAPSHOT, data_disk_entries
 from azemu.domain.disks import TYPE as DISK
 from azemu.domain.errors import AzureError, BadRequest, InvalidParameter, LocationRequired, NotFound
 from azemu.domain.gallery import (
@@ -434,19 +434,7 @@ class GalleryVersions:
         """Data disk images from snapshots or disks: (as the version shows them, lun -> content source)."""
         out: list[dict[str, Any]] = []
         sources: dict[str, str] = {}
-        for d in given:
-            lun = d.get("lun")
-            if not isinstance(lun, int) or not 0 <= lun <= 63:
-                raise InvalidParameter(
-                    "The value of parameter dataDiskImages.lun is invalid.",
-                    target="storageProfile.dataDiskImages.lun",
-                )
-            if str(lun) in sources:
-                raise InvalidParameter(
-                    "Duplicated lun numbers have been detected in the input data disks. Lun number "
-                    "must be unique for each data disk.",
-                    target="storageProfile.dataDiskImages",
-                )
+        for lun, d in data_disk_entries(given, "dataDiskImages"):
             ref = str((d.get("source") or {}).get("id") or "")
             src = tx.get_resource(ids.key_of(ref)) if ref else None
             if src is None or src.type.lower() not in (SNAPSHOT.lower(), DISK.lower()):

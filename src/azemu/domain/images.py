@@ -12,7 +12,7 @@ from typing import Any
 from azemu.clock.clock import Clock
 from azemu.domain import ids, regions
 from azemu.domain.content import DiskContent
-from azemu.domain.disks import SNAPSHOT
+from azemu.domain.disks import SNAPSHOT, data_disk_entries
 from azemu.domain.disks import TYPE as DISK
 from azemu.domain.errors import AzureError, InvalidParameter, LocationRequired, NotFound, OperationNotAllowed
 from azemu.domain.lifecycle import StateTable
@@ -221,19 +221,7 @@ class Images:
         """Image data disks from snapshots or managed disks: (as the image shows them, lun -> content source)."""
         out: list[dict[str, Any]] = []
         sources: dict[str, str] = {}
-        for d in given:
-            lun = d.get("lun")
-            if not isinstance(lun, int) or not 0 <= lun <= 63:
-                raise InvalidParameter(
-                    "The value of parameter dataDisks.lun is invalid. It must be between 0 and 63.",
-                    target="storageProfile.dataDisks.lun",
-                )
-            if str(lun) in sources:
-                raise InvalidParameter(
-                    "Duplicated lun numbers have been detected in the input data disks. Lun number "
-                    "must be unique for each data disk.",
-                    target="storageProfile.dataDisks.lun",
-                )
+        for lun, d in data_disk_entries(given, "dataDisks"):
             kind = "snapshot" if (d.get("snapshot") or {}).get("id") else "managedDisk"
             ref = (d.get(kind) or {}).get("id")
             src = tx.get_resource(ids.key_of(str(ref))) if ref else None
@@ -293,11 +281,8 @@ class Images:
     # delete ------------------------------------------------------------------------------------------
     def begin_delete(self, rid: str, tenant_id: str | None) -> OperationRecord | None:
         with self.store.transaction() as tx:
-            rec = self.tracked.find(tx, rid)
+            rec = self.tracked.find_to_delete(tx, rid)
             if rec is None:
-                p = ids.parse(rid)
-                assert p is not None and p.resource_group is not None
-                self.tracked.groups.require(tx, p.subscription, p.resource_group)
                 return None
             rec.state = LIFECYCLE.next(rec.state, "delete", name=rec.name)
             tx.put_resource(rec)

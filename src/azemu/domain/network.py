@@ -338,11 +338,8 @@ class Network:
     # delete ------------------------------------------------------------------------------------------
     def begin_delete(self, rid: str, tenant_id: str | None) -> OperationRecord | None:
         with self.store.transaction() as tx:
-            rec = self.tracked.find(tx, rid)
+            rec = self.tracked.find_to_delete(tx, rid)
             if rec is None:
-                p = ids.parse(rid)
-                assert p is not None and p.resource_group is not None
-                self.tracked.groups.require(tx, p.subscription, p.resource_group)
                 return None
             self._check_deletable(tx, rec)
             rec.state = SIMPLE_LIFECYCLE.next(rec.state, "delete", name=rec.name)

@@ -60,6 +60,16 @@ class Tracked:
     def find(self, tx: Txn, rid: str) -> ResourceRecord | None:
         return tx.get_resource(ids.key_of(rid))
 
+    def find_to_delete(self, tx: Txn, rid: str) -> ResourceRecord | None:
+        """The resource a DELETE names; None when it does not exist (ARM answers 204), but its resource group
+        must (ResourceGroupNotFound otherwise)."""
+        rec = tx.get_resource(ids.key_of(rid))
+        if rec is None:
+            p = ids.parse(rid)
+            assert p is not None and p.resource_group is not None
+            self.groups.require(tx, p.subscription, p.resource_group)
+        return rec
+
     def require(self, tx: Txn, rid: str) -> ResourceRecord:
         p = ids.parse(rid)
         rec = tx.get_resource(ids.key_of(rid))
