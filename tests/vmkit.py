@@ -60,14 +60,18 @@ class Clients:
     sub: str
 
 
-def clients(emu: Any) -> Clients:
-    cred = emu.credential()
+def clients(
+    emu: Any, subscription_id: str | None = None, tenant_id: str | None = None, client_id: str | None = None
+) -> Clients:
+    """SDK clients for a subscription (the default one unless given), as a principal of a tenant."""
+    cred = emu.credential(tenant_id=tenant_id, client_id=client_id, secret="any" if client_id else None)
+    sub = subscription_id or emu.subscription_id
     kw = emu.client_kwargs
     return Clients(
-        ResourceManagementClient(cred, emu.subscription_id, **kw),
-        ComputeManagementClient(cred, emu.subscription_id, **kw),
-        NetworkManagementClient(cred, emu.subscription_id, **kw),
-        emu.subscription_id,
+        ResourceManagementClient(cred, sub, **kw),
+        ComputeManagementClient(cred, sub, **kw),
+        NetworkManagementClient(cred, sub, **kw),
+        sub,
     )
 
 

@@ -294,17 +294,7 @@ def test_cross_tenant_sharing(azemu, c, image):
     v = gk.version(c, RG, "sharedGallery", "shared", "1.0.0", image_id=image.id)
     t2 = azemu.admin("POST", "/tenants", {"displayName": "Fabrikam"})
     s2 = azemu.admin("POST", f"/tenants/{t2['tenantId']}/subscriptions", {"displayName": "Fabrikam sub"})
-    other = vmkit.Clients(
-        *[
-            type(x)(
-                azemu.credential(tenant_id=t2["tenantId"], client_id="fabrikam-app", secret="x"),
-                s2["subscriptionId"],
-                **azemu.client_kwargs,
-            )
-            for x in (c.rm, c.compute, c.network)
-        ],
-        s2["subscriptionId"],
-    )
+    other = vmkit.clients(azemu, s2["subscriptionId"], t2["tenantId"], "fabrikam-app")
     vmkit.ensure_group(other, "fab")
     unique = c.compute.galleries.get(RG, "sharedGallery").identifier.unique_name
     shared_ref = ImageReference(
@@ -376,17 +366,7 @@ def test_community_gallery_same_tenant_rbac_and_end_of_life(azemu, c, image):
     ).result()
     t3 = azemu.admin("POST", "/tenants", {"displayName": "Anyone"})
     s3 = azemu.admin("POST", f"/tenants/{t3['tenantId']}/subscriptions", {"displayName": "Anyone sub"})
-    anyone = vmkit.Clients(
-        *[
-            type(x)(
-                azemu.credential(tenant_id=t3["tenantId"], client_id="any-app", secret="x"),
-                s3["subscriptionId"],
-                **azemu.client_kwargs,
-            )
-            for x in (c.rm, c.compute, c.network)
-        ],
-        s3["subscriptionId"],
-    )
+    anyone = vmkit.clients(azemu, s3["subscriptionId"], t3["tenantId"], "any-app")
     vmkit.ensure_group(anyone, "pubuse")
     versions = list(anyone.compute.community_gallery_image_versions.list("eastus", public, "pub"))
     assert [v.name for v in versions] == ["1.0.0"]
@@ -398,13 +378,7 @@ def test_community_gallery_same_tenant_rbac_and_end_of_life(azemu, c, image):
 
     # same tenant, another subscription: reachable by id (RBAC within the tenant)
     s4 = azemu.admin("POST", f"/tenants/{azemu.tenant_id}/subscriptions", {"displayName": "Team B"})
-    team_b = vmkit.Clients(
-        *[
-            type(x)(azemu.credential(), s4["subscriptionId"], **azemu.client_kwargs)
-            for x in (c.rm, c.compute, c.network)
-        ],
-        s4["subscriptionId"],
-    )
+    team_b = vmkit.clients(azemu, s4["subscriptionId"])
     vmkit.ensure_group(team_b, "teamb")
     version_id = c.compute.gallery_image_versions.get(RG, "communityGallery", "pub", "1.0.0").id
     assert (
