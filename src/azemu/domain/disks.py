@@ -444,15 +444,7 @@ class Disks:
                 return None
             rec.state = LIFECYCLE.next(rec.state, "delete", name=rec.name, vm=rec.body.get("managedBy"))
             tx.put_resource(rec)
-            return self.operations.start(
-                tx,
-                kind="disks.delete",
-                family=FAMILY,
-                subscription_id=rec.subscription_id,
-                location=rec.location or "",
-                resource_id=rec.id,
-                tenant_id=tenant_id,
-            )
+            return self.operations.start_for(tx, rec, kind="disks.delete", family=FAMILY, tenant_id=tenant_id)
 
     def _complete_delete(self, tx: Txn, op: OperationRecord) -> None:
         assert op.resource_id is not None
@@ -484,13 +476,11 @@ class Disks:
                 "previous": previous,
             }
             self.tracked.save(tx, rec)
-            return self.operations.start(
+            return self.operations.start_for(
                 tx,
+                rec,
                 kind="disks.beginGetAccess",
                 family=FAMILY,
-                subscription_id=rec.subscription_id,
-                location=rec.location or "",
-                resource_id=rid,
                 tenant_id=tenant_id,
                 payload={"token": token, "base": base_url},
             )
@@ -512,14 +502,8 @@ class Disks:
             if rec.state == "ActiveSAS":
                 rec.state = (sas or {}).get("previous") or LIFECYCLE.next(rec.state, "revokeAccess")
             self.tracked.save(tx, rec)
-            return self.operations.start(
-                tx,
-                kind="disks.endGetAccess",
-                family=FAMILY,
-                subscription_id=rec.subscription_id,
-                location=rec.location or "",
-                resource_id=rid,
-                tenant_id=tenant_id,
+            return self.operations.start_for(
+                tx, rec, kind="disks.endGetAccess", family=FAMILY, tenant_id=tenant_id
             )
 
     def resolve_sas(self, token: str, sig: str) -> ResourceRecord:

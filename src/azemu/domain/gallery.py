@@ -114,17 +114,6 @@ class Galleries:
         assert op.resource_id is not None
         tx.delete_resource(ids.key_of(op.resource_id))
 
-    def _start(self, tx: Txn, kind: str, rec: ResourceRecord, tenant_id: str | None) -> OperationRecord:
-        return self.operations.start(
-            tx,
-            kind=kind,
-            family=FAMILY,
-            subscription_id=rec.subscription_id,
-            location=rec.location or "",
-            resource_id=rec.id,
-            tenant_id=tenant_id,
-        )
-
     def children(self, tx: Txn, parent: ResourceRecord, child_type: str) -> list[ResourceRecord]:
         return [
             r
@@ -220,7 +209,9 @@ class Galleries:
                         props["sharingProfile"], rec.body["properties"]["sharingProfile"]
                     )
                 self.tracked.save(tx, rec)
-            op = self._start(tx, "galleries.create", rec, tenant_id)
+            op = self.operations.start_for(
+                tx, rec, kind="galleries.create", family=FAMILY, tenant_id=tenant_id
+            )
             final = tx.get_resource(rec.key)
             assert final is not None
             return final, existing is None, op
@@ -266,7 +257,7 @@ class Galleries:
                 )
             rec.state = LIFECYCLE.next(rec.state, "delete", name=rec.name)
             tx.put_resource(rec)
-            return self._start(tx, kind, rec, tenant_id)
+            return self.operations.start_for(tx, rec, kind=kind, family=FAMILY, tenant_id=tenant_id)
 
     # sharing -----------------------------------------------------------------------------------------
     def share(self, rid: str, body: dict[str, Any], tenant_id: str | None) -> OperationRecord:
@@ -316,7 +307,9 @@ class Galleries:
             sharing["groups"] = [{"type": t, "ids": v} for t, v in groups.items() if v]
             rec.state = LIFECYCLE.next(rec.state, "update", name=rec.name)
             self.tracked.save(tx, rec)
-            return self._start(tx, "galleries.share", rec, tenant_id)
+            return self.operations.start_for(
+                tx, rec, kind="galleries.share", family=FAMILY, tenant_id=tenant_id
+            )
 
     @staticmethod
     def shared_with(gallery: ResourceRecord, subscription_id: str, tenant_id: str) -> bool:
@@ -414,7 +407,9 @@ class Galleries:
                     {"tags": dict(body.get("tags") or {}), "properties": out},
                     parent_key=gallery.key,
                 )
-            op = self._start(tx, "galleries/images.create", rec, tenant_id)
+            op = self.operations.start_for(
+                tx, rec, kind="galleries/images.create", family=FAMILY, tenant_id=tenant_id
+            )
             final = tx.get_resource(rec.key)
             assert final is not None
             return final, existing is None, op

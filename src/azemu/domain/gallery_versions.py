@@ -198,13 +198,11 @@ class GalleryVersions:
                 self._plan(rec, [t["_region"] for t in publishing["targetRegions"]])
                 self.tracked.save(tx, rec)
             duration = max((r["duration"] for r in rec.body["_replication"].values()), default=0.0)
-            op = self.operations.start(
+            op = self.operations.start_for(
                 tx,
+                rec,
                 kind=CREATE_KIND,
                 family=FAMILY,
-                subscription_id=rec.subscription_id,
-                location=rec.location or "",
-                resource_id=rec.id,
                 tenant_id=tenant_id,
                 duration=max(0.0, duration - max(0.0, self.clock.now() - self._started(rec))),
             )
@@ -568,15 +566,7 @@ class GalleryVersions:
                 return None
             rec.state = LIFECYCLE.next(rec.state, "delete", name=rec.name)
             tx.put_resource(rec)
-            return self.operations.start(
-                tx,
-                kind=DELETE_KIND,
-                family=FAMILY,
-                subscription_id=rec.subscription_id,
-                location=rec.location or "",
-                resource_id=rid,
-                tenant_id=tenant_id,
-            )
+            return self.operations.start_for(tx, rec, kind=DELETE_KIND, family=FAMILY, tenant_id=tenant_id)
 
     def _complete_delete(self, tx: Txn, op: OperationRecord) -> None:
         assert op.resource_id is not None

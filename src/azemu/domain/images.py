@@ -112,14 +112,8 @@ class Images:
                 self.tracked.save(tx, existing)
                 return existing, False, None
             rec = self._new(tx, rid, body)
-            op = self.operations.start(
-                tx,
-                kind="images.create",
-                family="Microsoft.Compute",
-                subscription_id=rec.subscription_id,
-                location=rec.location or "",
-                resource_id=rid,
-                tenant_id=tenant_id,
+            op = self.operations.start_for(
+                tx, rec, kind="images.create", family="Microsoft.Compute", tenant_id=tenant_id
             )
             final = tx.get_resource(rec.key)
             assert final is not None
@@ -286,14 +280,8 @@ class Images:
                 return None
             rec.state = LIFECYCLE.next(rec.state, "delete", name=rec.name)
             tx.put_resource(rec)
-            return self.operations.start(
-                tx,
-                kind="images.delete",
-                family="Microsoft.Compute",
-                subscription_id=rec.subscription_id,
-                location=rec.location or "",
-                resource_id=rid,
-                tenant_id=tenant_id,
+            return self.operations.start_for(
+                tx, rec, kind="images.delete", family="Microsoft.Compute", tenant_id=tenant_id
             )
 
     def _complete_delete(self, tx: Txn, op: OperationRecord) -> None:

@@ -344,15 +344,7 @@ class Network:
             self._check_deletable(tx, rec)
             rec.state = SIMPLE_LIFECYCLE.next(rec.state, "delete", name=rec.name)
             tx.put_resource(rec)
-            return self.operations.start(
-                tx,
-                kind=DELETE_KIND,
-                family=NS,
-                subscription_id=rec.subscription_id,
-                location=rec.location or "",
-                resource_id=rec.id,
-                tenant_id=tenant_id,
-            )
+            return self.operations.start_for(tx, rec, kind=DELETE_KIND, family=NS, tenant_id=tenant_id)
 
     def _check_deletable(self, tx: Txn, rec: ResourceRecord) -> None:
         if rec.type == NIC:

@@ -17,7 +17,7 @@ from typing import Any
 from azemu.clock.clock import Clock
 from azemu.clock.faults import FaultRegistry
 from azemu.domain.errors import AzureError
-from azemu.state.records import OperationRecord
+from azemu.state.records import OperationRecord, ResourceRecord
 from azemu.state.store import Store, Txn
 
 log = logging.getLogger("azemu.operations")
@@ -99,6 +99,30 @@ class Operations:
             if self._scheduler is not None:
                 self._scheduler(op.id, op.due_at)
         return op
+
+    def start_for(
+        self,
+        tx: Txn,
+        rec: ResourceRecord,
+        *,
+        kind: str,
+        family: str,
+        tenant_id: str | None,
+        payload: dict[str, Any] | None = None,
+        duration: float | None = None,
+    ) -> OperationRecord:
+        """Start an operation on an existing resource (its subscription, location and id)."""
+        return self.start(
+            tx,
+            kind=kind,
+            family=family,
+            subscription_id=rec.subscription_id,
+            location=rec.location or "",
+            resource_id=rec.id,
+            payload=payload,
+            tenant_id=tenant_id,
+            duration=duration,
+        )
 
     def get(self, op_id: str) -> OperationRecord | None:
         with self.store.read() as tx:

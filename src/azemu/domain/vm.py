@@ -376,15 +376,7 @@ class VirtualMachines:
             rec = self.tracked.require(tx, rid)
             self._transition(rec, action)
             self.tracked.save(tx, rec)
-            return self.operations.start(
-                tx,
-                kind=KINDS[action],
-                family=FAMILY,
-                subscription_id=rec.subscription_id,
-                location=rec.location or "",
-                resource_id=rid,
-                tenant_id=tenant_id,
-            )
+            return self.operations.start_for(tx, rec, kind=KINDS[action], family=FAMILY, tenant_id=tenant_id)
 
     def _completer(self, action: str) -> Any:
         def complete(tx: Txn, op: OperationRecord) -> None:
@@ -460,13 +452,11 @@ class VirtualMachines:
                         "before invoking a run command.",
                         code="Conflict",
                     )
-            op = self.operations.start(
+            op = self.operations.start_for(
                 tx,
+                rec,
                 kind=KINDS["runCommand"],
                 family=FAMILY,
-                subscription_id=rec.subscription_id,
-                location=rec.location or "",
-                resource_id=rid,
                 tenant_id=tenant_id,
                 payload={
                     "commandId": command_id,
@@ -544,14 +534,8 @@ class VirtualMachines:
                 return None
             self._transition(rec, "delete")
             self.tracked.save(tx, rec)
-            return self.operations.start(
-                tx,
-                kind=KINDS["delete"],
-                family=FAMILY,
-                subscription_id=rec.subscription_id,
-                location=rec.location or "",
-                resource_id=rid,
-                tenant_id=tenant_id,
+            return self.operations.start_for(
+                tx, rec, kind=KINDS["delete"], family=FAMILY, tenant_id=tenant_id
             )
 
     def _complete_delete(self, tx: Txn, op: OperationRecord) -> None:
