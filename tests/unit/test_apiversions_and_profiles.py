@@ -1,7 +1,7 @@
 import pytest
 
-from azemu.arm import apiversions
 from azemu.clock.profiles import INSTANT, parse_profile
+from azemu.domain import apiversions, vm
 from azemu.domain.errors import (
     InvalidApiVersionParameter,
     MissingApiVersionParameter,
@@ -49,9 +49,11 @@ def test_loose_accepts_anything():
 
 def test_profiles():
     assert parse_profile("instant") is INSTANT
-    assert parse_profile("realistic").duration("virtualMachines.deallocate") == 30.0
-    assert parse_profile("scaled:0.5").duration("virtualMachines.deallocate") == 15.0
-    assert INSTANT.duration("anything") == 0.0
+    deallocate = vm.KIND.operations["deallocate"]  # the VM kind declares real Azure's 30 s
+    assert deallocate == 30.0
+    assert parse_profile("realistic").scale(deallocate) == 30.0
+    assert parse_profile("scaled:0.5").scale(deallocate) == 15.0
+    assert INSTANT.scale(deallocate) == 0.0 and INSTANT.instant
     for bad in ("fast", "scaled:0", "scaled:-1", "scaled:x"):
         with pytest.raises(ValueError):
             parse_profile(bad)

@@ -18,7 +18,7 @@ def make(latency: str = "instant", store=None) -> Emulator:
 def test_instant_operation_is_finished_when_started():
     emu = make()
     emu.resource_groups.create_or_update(DEFAULTS.subscription_id, "rg", "eastus", None, None)
-    op = emu.resource_groups.begin_delete(DEFAULTS.subscription_id, "rg", None)
+    op = emu.resource_groups.begin_delete_group(DEFAULTS.subscription_id, "rg", None)
     assert op is not None and op.status == "Succeeded"
     assert emu.resource_groups.list(DEFAULTS.subscription_id) == []
 
@@ -27,10 +27,10 @@ def test_realistic_operation_finishes_when_the_clock_says_so():
     emu = make("realistic")
     sub = DEFAULTS.subscription_id
     emu.resource_groups.create_or_update(sub, "rg", "eastus", None, None)
-    op = emu.resource_groups.begin_delete(sub, "rg", None)
+    op = emu.resource_groups.begin_delete_group(sub, "rg", None)
     assert op is not None
     assert emu.operations.get(op.id).status == "InProgress"
-    assert emu.resource_groups.get(sub, "rg").state == "Deleting"
+    assert emu.resource_groups.get_group(sub, "rg").state == "Deleting"
     emu.clock.advance(60)
     done = emu.operations.get(op.id)
     assert done.status == "Succeeded" and done.finished_at is not None
@@ -44,10 +44,10 @@ def test_injected_fault_fails_the_operation_with_its_error():
     )
     sub = DEFAULTS.subscription_id
     emu.resource_groups.create_or_update(sub, "rg", "eastus", None, None)
-    op = emu.resource_groups.begin_delete(sub, "rg", None)
+    op = emu.resource_groups.begin_delete_group(sub, "rg", None)
     assert op.status == "Failed" and op.error == {"code": "Boom", "message": "injected"}
     assert emu.faults.rules() == []  # consumed
-    assert emu.resource_groups.get(sub, "rg").state == "Succeeded"  # a failed delete leaves the group usable
+    assert emu.resource_groups.get_group(sub, "rg").state == "Succeeded"  # a failed delete leaves the group usable
 
 
 def test_restart_resumes_known_kinds_and_fails_unknown_ones(tmp_path):
@@ -55,7 +55,7 @@ def test_restart_resumes_known_kinds_and_fails_unknown_ones(tmp_path):
     emu = make("realistic", store)
     sub = DEFAULTS.subscription_id
     emu.resource_groups.create_or_update(sub, "rg", "eastus", None, None)
-    op = emu.resource_groups.begin_delete(sub, "rg", None)
+    op = emu.resource_groups.begin_delete_group(sub, "rg", None)
     with store.transaction() as tx:
         orphan = emu.operations.start(
             tx, kind="nobody.knows", family="Microsoft.Compute", subscription_id=sub, location="eastus"

@@ -21,7 +21,7 @@ KINDS = {
 
 
 def _facts(vm: ResourceRecord) -> list[tuple[str, str]]:
-    ident: dict[str, Any] = vm.body.get("_emu", {}).get("identity") or {}
+    ident: dict[str, Any] = vm.internal.get("identity") or {}
     out = []
     if ident.get("sid"):
         out.append(("sid", str(ident["sid"])))

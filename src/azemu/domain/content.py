@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 from azemu.domain import ids
@@ -26,11 +27,41 @@ class ContentMissing(AzureError):
     code, status = "InternalDiskManagementError", 500
 
 
+# Content keys. A resource holds content under its own key, and - for what it holds beside its OS disk -
+# under keys derived from it: one place defines them, so deleting a resource releases all it holds.
+def data_key(owner_id: str, lun: Any) -> str:
+    """Where an image's or gallery version's data disk (``lun``) content is referenced from."""
+    return f"{owner_id}#lun{lun}"
+
+
+def replica_key(owner_id: str, region: str) -> str:
+    """Where a gallery version's replica in ``region`` is referenced from."""
+    return f"{owner_id}@{region}"
+
+
+def owner_of(key: str) -> str:
+    """The resource key a content key belongs to."""
+    return key.split("#", 1)[0].split("@", 1)[0]
+
+
+@dataclass
+class AuditReport:
+    """What the start-up audit found and repaired (``GET /_azemu/content`` shows the last one)."""
+
+    at: float = 0.0
+    references: int = 0
+    leaked: list[str] = field(default_factory=list)  # references whose resource no longer exists (released)
+    recounted: int = 0  # blobs whose reference count was wrong (corrected)
+    missing: list[str] = field(default_factory=list)  # blobs referenced but absent from the blob store
+    orphans: int = 0  # blobs no reference holds (removed)
+
+
 class DiskContent:
     def __init__(self, store: Store, blobs: BlobStore) -> None:
         self.store = store
         self.blobs = blobs
         self._gc_lock = threading.RLock()
+        self.last_audit: AuditReport | None = None
 
     # references --------------------------------------------------------------------------------------
     def digest(self, tx: Txn, key: str) -> str | None:
@@ -58,6 +89,14 @@ class DiskContent:
             return
         tx.change_refs({d: -1 for d in trees.references(self.blobs, old)})
         tx.delete_content(k)
+
+    def release(self, tx: Txn, owner: str) -> int:
+        """Drop every content reference a resource holds (its own, its data disks', its replicas');
+        returns how many. The one place a delete releases content."""
+        keys = [k for k, _ in tx.list_content(ids.key_of(owner))]
+        for k in keys:
+            self.unlink(tx, k)
+        return len(keys)
 
     def copy(self, tx: Txn, source_key: str, target_key: str) -> str:
         digest = self.digest(tx, source_key)
@@ -153,12 +192,45 @@ class DiskContent:
             return len(dead)
 
     def sweep_orphans(self) -> int:
-        """At start-up: blobs written by work that never committed (a crash mid-capture) are removed."""
+        """Blobs written by work that never committed (a crash mid-capture) are removed."""
         with self._gc_lock:
             with self.store.read() as tx:
                 live = tx.live_refs()
             self.collect()
             return len(self.blobs.sweep(live))
+
+    def audit(self, now: float) -> AuditReport:
+        """Mark and sweep, as Azurite's blob GC does: every content reference whose resource is gone is
+        released; every blob's reference count is recomputed from the references that remain; blobs no
+        reference holds are removed; referenced blobs missing from the store are reported."""
+        report = AuditReport(at=now)
+        with self._gc_lock:
+            with self.store.transaction() as tx:
+                refs = tx.list_content()
+                for key, _digest in refs:
+                    if tx.get_resource(owner_of(key)) is None:
+                        report.leaked.append(key)
+                        tx.delete_content(key)
+                expected: Counter[str] = Counter()
+                for key, digest in refs:
+                    if key in report.leaked:
+                        continue
+                    try:
+                        expected.update(trees.references(self.blobs, digest))
+                    except Exception:  # the tree itself is unreadable: reported as missing below
+                        expected[digest] += 1
+                report.references = len(refs) - len(report.leaked)
+                actual = tx.all_refs()
+                report.recounted = sum(
+                    1 for d in set(actual) | set(expected) if actual.get(d, 0) != expected.get(d, 0)
+                )
+                if report.recounted:
+                    tx.set_refs(dict(expected))
+            present = set(self.blobs.digests())
+            report.missing = sorted(set(expected) - present)
+            report.orphans = len(self.blobs.sweep(list(expected)))
+        self.last_audit = report
+        return report
 
     def stats(self) -> dict[str, int]:
         digests = list(self.blobs.digests())

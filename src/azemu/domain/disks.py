@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from azemu.clock.clock import Clock
-from azemu.domain import catalog, ids, regions
+from azemu.domain import catalog, ids, regions, shapes
 from azemu.domain.content import DiskContent
+from azemu.domain.envelope import envelope
 from azemu.domain.errors import (
     AzureError,
     BadRequest,
@@ -26,11 +27,13 @@ from azemu.domain.errors import (
     NotFound,
     OperationNotAllowed,
 )
-from azemu.domain.lifecycle import StateTable
+from azemu.domain.kinds import KindSpec, Registry, Write, Written
+from azemu.domain.lifecycle import State, StateTable
 from azemu.domain.operations import Operations
 from azemu.domain.resourcegroups import ResourceGroups
 from azemu.domain.timefmt import iso
 from azemu.domain.tracked import Tracked
+from azemu.guest import api as guest_api
 from azemu.guest.fs import GuestFS
 from azemu.guest.machine import Guest
 from azemu.state.records import OperationRecord, ResourceRecord
@@ -79,26 +82,56 @@ LIFECYCLE = StateTable(
             "grantAccess": "ActiveSAS",
             "revokeAccess": "Reserved",
         },
-        "ActiveSAS": {
+        "ActiveSAS": {  # the SAS ends: back to what the disk was when access was granted
             "revokeAccess": "Unattached",
+            "expire": "Unattached",
+            "revokeAccessReserved": "Reserved",
+            "expireReserved": "Reserved",
             "grantAccess": "ActiveSAS",
             "copy": "ActiveSAS",
             "update": "ActiveSAS",
-            "expire": "Unattached",
         },
         "Deleting": {"purge": "Deleted"},
     },
     terminal=frozenset({"Deleted"}),
     refusals={"Attached": _attached, "Reserved": _attached, "ActiveSAS": _sas},
+    states_info={
+        **{s: State(facts={"diskState": s}) for s in ("Unattached", "Attached", "Reserved", "ActiveSAS")},
+        "Deleting": State(provisioning="Deleting", settles_to="Deleted", facts={"diskState": "Unattached"}),
+    },
 )
+
+DISK_KIND = KindSpec(
+    type=TYPE,
+    lro_family=FAMILY,
+    lifecycle=LIFECYCLE,
+    shape=shapes.DISK,
+    operations={"create": 5.0, "delete": 5.0, "beginGetAccess": 0.5, "endGetAccess": 0.5},
+    description="Managed disks (Empty, Copy, Restore, FromImage), copy-on-write; export through a SAS URL.",
+    uses=("Microsoft.Compute/images",),
+)
+SNAPSHOT_KIND = KindSpec(
+    type=SNAPSHOT,
+    lro_family=FAMILY,
+    lifecycle=LIFECYCLE,
+    shape=shapes.DISK,
+    operations={"create": 6.0, "delete": 5.0, "beginGetAccess": 0.5, "endGetAccess": 0.5},
+    description="Snapshots of managed disks, full and incremental, copy-on-write; export through a SAS URL.",
+    uses=(TYPE,),
+)
+KINDS = {TYPE.lower(): DISK_KIND, SNAPSHOT.lower(): SNAPSHOT_KIND}
+
+
+def kind_of(rid_or_type: str) -> KindSpec:
+    p = ids.parse(rid_or_type)
+    full = p.full_type if p is not None else rid_or_type
+    return KINDS[full.lower()]
 
 
 def disk_view_properties(rec: ResourceRecord) -> dict[str, Any]:
-    props = {k: v for k, v in rec.body["properties"].items() if not k.startswith("_")}
-    props["diskState"] = (
-        rec.state if rec.state in ("Unattached", "Attached", "Reserved", "ActiveSAS") else "Unattached"
-    )
-    props["provisioningState"] = "Deleting" if rec.state == "Deleting" else "Succeeded"
+    props = dict(rec.body["properties"])
+    props["diskState"] = LIFECYCLE.fact(rec.state, "diskState", "Unattached")
+    props["provisioningState"] = LIFECYCLE.provisioning_state(rec.state)
     return props
 
 
@@ -124,20 +157,7 @@ def data_disk_entries(given: Any, field: str) -> list[tuple[int, dict[str, Any]]
 
 def document(rec: ResourceRecord) -> dict[str, Any]:
     """The ARM document of a disk or snapshot (also the ``properties.output`` of its DiskRP operations)."""
-    body: dict[str, Any] = {
-        "name": rec.name,
-        "id": rec.id,
-        "type": rec.type,
-        "location": rec.location,
-        "tags": rec.body.get("tags") or {},
-        "sku": rec.body["sku"],
-        "properties": disk_view_properties(rec),
-    }
-    if rec.body.get("managedBy"):
-        body["managedBy"] = rec.body["managedBy"]
-    if rec.body.get("zones"):
-        body["zones"] = rec.body["zones"]
-    return body
+    return envelope(rec, disk_view_properties(rec))
 
 
 class Disks:
@@ -150,6 +170,7 @@ class Disks:
         groups: ResourceGroups,
         operations: Operations,
         content: DiskContent,
+        registry: Registry,
         sas_key: bytes = b"",
     ) -> None:
         self.content = content
@@ -159,10 +180,12 @@ class Disks:
         self.operations = operations
         self.sas_key = sas_key or secrets.token_bytes(32)
         self.images: Any = None  # set by the emulator: managed images are a source for FromImage
-        operations.register("disks.create", self._output)
-        operations.register("disks.delete", self._complete_delete)
-        operations.register("disks.beginGetAccess", self._complete_grant)
-        operations.register("disks.endGetAccess", lambda tx, op: None)
+        for spec in (DISK_KIND, SNAPSHOT_KIND):
+            operations.register(spec.op("create"), self._output)
+            operations.register(spec.op("delete"), self._complete_delete)
+            operations.register(spec.op("beginGetAccess"), self._complete_grant)
+            operations.register(spec.op("endGetAccess"), lambda tx, op: None)
+            registry.register(spec, self)
 
     def _output(self, tx: Txn, op: OperationRecord) -> Any:
         assert op.resource_id is not None
@@ -245,9 +268,17 @@ class Disks:
             self.tracked.save(tx, rec)
 
     def remove_now(self, tx: Txn, disk_id: str) -> None:
-        key = ids.key_of(disk_id)
-        tx.delete_resource(key)
-        self.content.unlink(tx, key)
+        rec = tx.get_resource(ids.key_of(disk_id))
+        if rec is not None:
+            self.purge(tx, rec)
+
+    def purge(self, tx: Txn, rec: ResourceRecord) -> None:
+        tx.delete_resource(rec.key)
+        self.content.release(tx, rec.key)
+
+    @staticmethod
+    def document(rec: ResourceRecord) -> dict[str, Any]:
+        return document(rec)
 
     # the disks / snapshots API -----------------------------------------------------------------------
     def get(self, rid: str) -> ResourceRecord:
@@ -256,15 +287,22 @@ class Disks:
             return self._expire(tx, rec)
 
     def _expire(self, tx: Txn, rec: ResourceRecord) -> ResourceRecord:
-        sas = rec.body["properties"].get("_sas")
+        sas = rec.internal.get("sas")
         if rec.state == "ActiveSAS" and sas and sas["expiresAt"] <= self.clock.now():
             with self.store.transaction() as wtx:
                 fresh = self.tracked.require(wtx, rec.id)
-                fresh.state = sas.get("previous") or LIFECYCLE.next(fresh.state, "expire")
-                fresh.body["properties"].pop("_sas", None)
+                self._end_sas(fresh, "expire")
                 self.tracked.save(wtx, fresh)
                 return fresh
         return rec
+
+    @staticmethod
+    def _end_sas(rec: ResourceRecord, action: str) -> None:
+        """The SAS ends (revoked or expired): the disk goes back to the state it was granted from."""
+        sas = rec.internal.pop("sas", None) or {}
+        if rec.state == "ActiveSAS":
+            suffix = "Reserved" if sas.get("previous") == "Reserved" else ""
+            rec.state = LIFECYCLE.next(rec.state, action + suffix, name=rec.name)
 
     def list(
         self, subscription_id: str, resource_group: str | None, full_type: str = TYPE
@@ -274,9 +312,14 @@ class Disks:
                 self.tracked.groups.require(tx, subscription_id, resource_group)
             return self.tracked.list(tx, subscription_id, resource_group, full_type)
 
+    def put(self, w: Write) -> Written:
+        rec, op = self.create(w.rid, w.body, w.tenant_id)
+        return Written(rec, True, op)
+
     def create(
-        self, rid: str, body: dict[str, Any], tenant_id: str | None, full_type: str = TYPE
+        self, rid: str, body: dict[str, Any], tenant_id: str | None
     ) -> tuple[ResourceRecord, OperationRecord]:
+        full_type = kind_of(rid).type
         if not body.get("location"):
             raise LocationRequired("The location property is required for this definition.")
         loc = regions.require(str(body["location"]))
@@ -291,16 +334,8 @@ class Disks:
                 rec = existing
             else:
                 rec = self._new(tx, rid, full_type, loc, sku, props, creation_in, option, body)
-            p = ids.parse(rid)
-            assert p is not None
-            op = self.operations.start(
-                tx,
-                kind="disks.create",
-                family=FAMILY,
-                subscription_id=p.subscription,
-                location=loc,
-                resource_id=rid,
-                tenant_id=tenant_id,
+            op = self.operations.start_for(
+                tx, rec, kind=kind_of(rid).op("create"), family=FAMILY, tenant_id=tenant_id
             )
             final = tx.get_resource(rec.key)
             assert final is not None
@@ -393,8 +428,6 @@ class Disks:
                     size,
                     {"createOption": "FromImage", "imageReference": {"id": image_id}},
                 )
-                from azemu.guest import api as guest_api
-
                 guest = guest_api.base_guest(image.guest, self.clock.now())
         else:
             raise InvalidParameter(
@@ -444,7 +477,9 @@ class Disks:
                 return None
             rec.state = LIFECYCLE.next(rec.state, "delete", name=rec.name, vm=rec.body.get("managedBy"))
             tx.put_resource(rec)
-            return self.operations.start_for(tx, rec, kind="disks.delete", family=FAMILY, tenant_id=tenant_id)
+            return self.operations.start_for(
+                tx, rec, kind=kind_of(rid).op("delete"), family=FAMILY, tenant_id=tenant_id
+            )
 
     def _complete_delete(self, tx: Txn, op: OperationRecord) -> None:
         assert op.resource_id is not None
@@ -469,7 +504,7 @@ class Disks:
             previous = rec.state
             rec.state = LIFECYCLE.next(rec.state, "grantAccess", name=rec.name, vm=rec.body.get("managedBy"))
             token = secrets.token_hex(16)
-            rec.body["properties"]["_sas"] = {
+            rec.internal["sas"] = {
                 "token": token,
                 "expiresAt": self.clock.now() + seconds,
                 "access": access,
@@ -479,7 +514,7 @@ class Disks:
             return self.operations.start_for(
                 tx,
                 rec,
-                kind="disks.beginGetAccess",
+                kind=kind_of(rid).op("beginGetAccess"),
                 family=FAMILY,
                 tenant_id=tenant_id,
                 payload={"token": token, "base": base_url},
@@ -498,12 +533,10 @@ class Disks:
     def begin_revoke(self, rid: str, tenant_id: str | None) -> OperationRecord:
         with self.store.transaction() as tx:
             rec = self.tracked.require(tx, rid)
-            sas = rec.body["properties"].pop("_sas", None)
-            if rec.state == "ActiveSAS":
-                rec.state = (sas or {}).get("previous") or LIFECYCLE.next(rec.state, "revokeAccess")
+            self._end_sas(rec, "revokeAccess")
             self.tracked.save(tx, rec)
             return self.operations.start_for(
-                tx, rec, kind="disks.endGetAccess", family=FAMILY, tenant_id=tenant_id
+                tx, rec, kind=kind_of(rid).op("endGetAccess"), family=FAMILY, tenant_id=tenant_id
             )
 
     def resolve_sas(self, token: str, sig: str) -> ResourceRecord:
@@ -520,7 +553,7 @@ class Disks:
                 r
                 for t in (TYPE, SNAPSHOT)
                 for r in tx.list_resources(type=t)
-                if (r.body["properties"].get("_sas") or {}).get("token") == token
+                if (r.internal.get("sas") or {}).get("token") == token
             ]
         if not recs:
             raise AzureError(
@@ -529,7 +562,7 @@ class Disks:
                 status=403,
             )
         rec = recs[0]
-        if rec.body["properties"]["_sas"]["expiresAt"] <= self.clock.now():
+        if rec.internal["sas"]["expiresAt"] <= self.clock.now():
             raise AzureError("Signed expiry time has passed.", code="AuthenticationFailed", status=403)
         return rec
 

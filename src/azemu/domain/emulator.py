@@ -13,6 +13,7 @@ from azemu.domain.exports import Exports
 from azemu.domain.gallery import Galleries
 from azemu.domain.gallery_versions import GalleryVersions
 from azemu.domain.images import Images
+from azemu.domain.kinds import Registry
 from azemu.domain.network import Network
 from azemu.domain.operations import Operations
 from azemu.domain.resourcegroups import ResourceGroups
@@ -21,6 +22,14 @@ from azemu.domain.tenancy import Defaults, Tenancy
 from azemu.domain.vm import VirtualMachines
 from azemu.state.store import Store
 from azemu.storage.blobs import BlobStore
+
+# The layout of what the domain keeps in the store. Bumped when records change shape (format 2: a record's
+# platform-only facts moved from ``body`` to ``internal``); a store written in another format is refused.
+STORE_FORMAT = "2"
+
+
+class IncompatibleStore(Exception):
+    """The data directory was written by an azemu that kept its records differently."""
 
 
 @dataclass(frozen=True)
@@ -45,14 +54,19 @@ class Emulator:
     work_dir: Path | None = None  # where exported VHDs are built (a temporary directory when None)
 
     def __post_init__(self) -> None:
+        """Compose the services; each registers its resource kinds with the registry as it is built."""
+        textbook = self.rules.textbook
+        self._check_format()
         self.tenancy = Tenancy(self.store, self.clock)
         self.operations = Operations(self.store, self.clock, self.faults)
+        self.kinds = Registry(self.operations)
         self.resources = Resources(self.store)
-        self.resource_groups = ResourceGroups(self.store, self.clock, self.operations)
-        self.network = Network(self.store, self.clock, self.resource_groups, self.operations)
+        self.resource_groups = ResourceGroups(self.store, self.clock, self.operations, self.kinds)
+        self.network = Network(self.store, self.clock, self.resource_groups, self.operations, self.kinds)
         self.content = DiskContent(self.store, self.blobs)
-        self.resource_groups.on_resource_deleted.append(lambda tx, rec: self.content.unlink(tx, rec.id))
-        self.disks = Disks(self.store, self.clock, self.resource_groups, self.operations, self.content)
+        self.disks = Disks(
+            self.store, self.clock, self.resource_groups, self.operations, self.content, self.kinds
+        )
         self.vms = VirtualMachines(
             self.store,
             self.clock,
@@ -60,7 +74,8 @@ class Emulator:
             self.operations,
             self.disks,
             self.network,
-            textbook=self.rules.textbook,
+            self.kinds,
+            textbook=textbook,
         )
         self.images = Images(
             self.store,
@@ -69,21 +84,44 @@ class Emulator:
             self.operations,
             self.content,
             self.vms,
-            textbook=self.rules.textbook,
+            self.kinds,
+            textbook=textbook,
         )
         self.disks.images = self.images
         self.vms.images = self.images
         self.exports = Exports(self.content, self.work_dir)
-        self.galleries = Galleries(self.store, self.clock, self.resource_groups, self.operations)
+        self.galleries = Galleries(self.store, self.clock, self.resource_groups, self.operations, self.kinds)
         self.gallery_versions = GalleryVersions(
-            self.store, self.clock, self.galleries, self.operations, self.content, self.faults
+            self.store,
+            self.clock,
+            self.galleries,
+            self.operations,
+            self.content,
+            self.faults,
+            self.vms,
+            self.kinds,
         )
         self.vms.gallery = self.gallery_versions
         self.tenancy.ensure_defaults(self.defaults)
 
+    def _check_format(self) -> None:
+        with self.store.transaction() as tx:
+            found = tx.get_setting("storeFormat")
+            if found is None and not tx.list_resources():
+                tx.put_setting("storeFormat", STORE_FORMAT)
+                return
+        if found != STORE_FORMAT:
+            raise IncompatibleStore(
+                f"This data directory was written by an older azemu (store format {found or '1'}; this azemu "
+                f"reads format {STORE_FORMAT}). Start azemu with a new --data-dir, or remove state.db and content/ from "
+                "this one."
+            )
+
     def reset(self) -> None:
         """Forget every resource, operation, tenant and fault; the defaults come back."""
         self.store.reset()
+        with self.store.transaction() as tx:
+            tx.put_setting("storeFormat", STORE_FORMAT)
         self.blobs.sweep([])
         self.faults.clear()
         self.tenancy.forget_cache()

@@ -11,9 +11,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from azemu.clock.clock import Clock
-from azemu.domain import ids, regions
+from azemu.domain import ids, regions, shapes
+from azemu.domain.envelope import envelope
 from azemu.domain.errors import AzureError, Conflict, InvalidParameter, LocationRequired
-from azemu.domain.lifecycle import StateTable
+from azemu.domain.kinds import KindSpec, Registry, Write, Written
+from azemu.domain.lifecycle import State, StateTable
 from azemu.domain.operations import Operations
 from azemu.domain.resourcegroups import ResourceGroups
 from azemu.domain.tracked import Tracked
@@ -72,7 +74,39 @@ LIFECYCLE = StateTable(
     },
     terminal=frozenset({"Deleted"}),
     refusals={"Deleting": _deleting},
+    states_info={
+        "Creating": State(provisioning="Creating", settles_to="Succeeded"),
+        "Updating": State(provisioning="Updating", settles_to="Succeeded"),
+        "Failed": State(provisioning="Failed"),
+        "Deleting": State(provisioning="Deleting", settles_to="Deleted"),
+    },
 )
+
+GALLERY_KIND = KindSpec(
+    type=GALLERY,
+    lro_family=FAMILY,
+    lifecycle=LIFECYCLE,
+    shape=shapes.GALLERY,
+    operations={"create": 1.0, "delete": 1.0, "share": 1.0},
+    description="Azure Compute Galleries, shared with subscriptions and tenants or the community.",
+)
+DEFINITION_KIND = KindSpec(
+    type=DEFINITION,
+    lro_family=FAMILY,
+    lifecycle=LIFECYCLE,
+    shape=shapes.DEFINITION,
+    operations={"create": 1.0, "delete": 1.0},
+    description="Gallery image definitions (OS type and state, generation, identifier, features).",
+    parent=GALLERY,
+)
+
+
+def document(rec: ResourceRecord, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A gallery, definition or version as GalleryRP answers."""
+    props = {**rec.body["properties"], "provisioningState": LIFECYCLE.provisioning_state(rec.state)}
+    if extra:
+        props.update(extra)
+    return envelope(rec, props)
 
 
 def nested_ids(children: list[ResourceRecord]) -> str:
@@ -85,15 +119,39 @@ def nested_ids(children: list[ResourceRecord]) -> str:
 
 
 class Galleries:
-    def __init__(self, store: Store, clock: Clock, groups: ResourceGroups, operations: Operations) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, groups: ResourceGroups, operations: Operations, registry: Registry
+    ) -> None:
         self.store = store
         self.clock = clock
         self.tracked = Tracked(clock, groups)
         self.operations = operations
-        for kind in ("galleries.create", "galleries/images.create", "galleries.share"):
+        for kind in (GALLERY_KIND.op("create"), DEFINITION_KIND.op("create"), GALLERY_KIND.op("share")):
             operations.register(kind, self._complete_put, on_failure=self._put_failed)
-        for kind in ("galleries.delete", "galleries/images.delete"):
+        for kind in (GALLERY_KIND.op("delete"), DEFINITION_KIND.op("delete")):
             operations.register(kind, self._complete_delete)
+        registry.register(GALLERY_KIND, self)
+        registry.register(DEFINITION_KIND, self)
+
+    # the kinds' uniform face -------------------------------------------------------------------------
+    def put(self, w: Write) -> Written:
+        if _is_definition(w.rid):
+            rec, created, op = self.put_definition(w.rid, w.body, w.tenant_id, w.api_version)
+        else:
+            rec, created, op = self.put_gallery(w.rid, w.body, w.tenant_id)
+        return Written(rec, created, op)
+
+    def begin_delete(self, rid: str, tenant_id: str | None) -> OperationRecord | None:
+        if _is_definition(rid):
+            return self.delete_definition(rid, tenant_id)
+        return self.delete_gallery(rid, tenant_id)
+
+    def purge(self, tx: Txn, rec: ResourceRecord) -> None:
+        tx.delete_resource(rec.key)
+
+    @staticmethod
+    def document(rec: ResourceRecord) -> dict[str, Any]:
+        return document(rec)
 
     # shared helpers ----------------------------------------------------------------------------------
     def _complete_put(self, tx: Txn, op: OperationRecord) -> None:
@@ -112,7 +170,9 @@ class Galleries:
 
     def _complete_delete(self, tx: Txn, op: OperationRecord) -> None:
         assert op.resource_id is not None
-        tx.delete_resource(ids.key_of(op.resource_id))
+        rec = tx.get_resource(ids.key_of(op.resource_id))
+        if rec is not None:
+            self.purge(tx, rec)
 
     def children(self, tx: Txn, parent: ResourceRecord, child_type: str) -> list[ResourceRecord]:
         return [
@@ -210,7 +270,7 @@ class Galleries:
                     )
                 self.tracked.save(tx, rec)
             op = self.operations.start_for(
-                tx, rec, kind="galleries.create", family=FAMILY, tenant_id=tenant_id
+                tx, rec, kind=GALLERY_KIND.op("create"), family=FAMILY, tenant_id=tenant_id
             )
             final = tx.get_resource(rec.key)
             assert final is not None
@@ -235,7 +295,7 @@ class Galleries:
         return sharing
 
     def delete_gallery(self, rid: str, tenant_id: str | None) -> OperationRecord | None:
-        return self._delete(rid, DEFINITION, "galleries.delete", tenant_id)
+        return self._delete(rid, DEFINITION, GALLERY_KIND.op("delete"), tenant_id)
 
     def _delete(self, rid: str, child_type: str, kind: str, tenant_id: str | None) -> OperationRecord | None:
         with self.store.transaction() as tx:
@@ -308,7 +368,7 @@ class Galleries:
             rec.state = LIFECYCLE.next(rec.state, "update", name=rec.name)
             self.tracked.save(tx, rec)
             return self.operations.start_for(
-                tx, rec, kind="galleries.share", family=FAMILY, tenant_id=tenant_id
+                tx, rec, kind=GALLERY_KIND.op("share"), family=FAMILY, tenant_id=tenant_id
             )
 
     @staticmethod
@@ -408,7 +468,7 @@ class Galleries:
                     parent_key=gallery.key,
                 )
             op = self.operations.start_for(
-                tx, rec, kind="galleries/images.create", family=FAMILY, tenant_id=tenant_id
+                tx, rec, kind=DEFINITION_KIND.op("create"), family=FAMILY, tenant_id=tenant_id
             )
             final = tx.get_resource(rec.key)
             assert final is not None
@@ -476,4 +536,21 @@ class Galleries:
                 )
 
     def delete_definition(self, rid: str, tenant_id: str | None) -> OperationRecord | None:
-        return self._delete(rid, VERSION, "galleries/images.delete", tenant_id)
+        return self._delete(rid, VERSION, DEFINITION_KIND.op("delete"), tenant_id)
+
+    def patch_definition(
+        self, rid: str, body: dict[str, Any], tenant_id: str | None, api_version: str
+    ) -> tuple[ResourceRecord, bool, OperationRecord]:
+        """PATCH: the given properties over the current ones, then the same rules as a PUT."""
+        current = self.get(rid)
+        merged = {
+            "location": current.location,
+            "tags": body.get("tags") if body.get("tags") is not None else current.body.get("tags"),
+            "properties": {**current.body["properties"], **(body.get("properties") or {})},
+        }
+        return self.put_definition(rid, merged, tenant_id, api_version)
+
+
+def _is_definition(rid: str) -> bool:
+    p = ids.parse(rid)
+    return p is not None and len(p.types) == 2

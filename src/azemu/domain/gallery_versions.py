@@ -13,8 +13,8 @@ from typing import Any
 
 from azemu.clock.clock import Clock
 from azemu.clock.faults import FaultRegistry
-from azemu.domain import ids, regions
-from azemu.domain.content import DiskContent
+from azemu.domain import ids, regions, shapes
+from azemu.domain.content import DiskContent, data_key, replica_key
 from azemu.domain.disks import SNAPSHOT, data_disk_entries
 from azemu.domain.disks import TYPE as DISK
 from azemu.domain.errors import AzureError, BadRequest, InvalidParameter, LocationRequired, NotFound
@@ -26,18 +26,32 @@ from azemu.domain.gallery import (
     Galleries,
     LinkedAuthorizationFailed,
     PropertyChangeNotAllowed,
+    document,
 )
 from azemu.domain.images import TYPE as MANAGED_IMAGE
-from azemu.domain.operations import Operations
+from azemu.domain.kinds import KindSpec, Registry, Write, Written
+from azemu.domain.operations import Operations, Reschedule
 from azemu.domain.timefmt import iso
 from azemu.domain.tracked import Tracked
 from azemu.domain.vm import TYPE as VM
+from azemu.domain.vm import VirtualMachines
 from azemu.state.records import OperationRecord, ResourceRecord
 from azemu.state.store import Store, Txn
 
-CREATE_KIND = "galleries/images/versions.create"
-REPLICATE_KIND = "galleries/images/versions.replicate"
-DELETE_KIND = "galleries/images/versions.delete"
+KIND = KindSpec(
+    type=VERSION,
+    lro_family=FAMILY,
+    lifecycle=LIFECYCLE,
+    shape=shapes.VERSION,
+    # "create" lasts as long as its slowest region's replication (size x replicas, see _plan)
+    operations={"create": 480.0, "delete": 122.0, "replicate": 480.0},
+    description="Gallery image versions from images, VMs, snapshots, disks or versions; regional "
+    "replication on azemu's clock; latest; shared and community reads.",
+    parent=DEFINITION,
+)
+CREATE_KIND = KIND.op("create")
+REPLICATE_KIND = KIND.op("replicate")
+DELETE_KIND = KIND.op("delete")
 SECONDS_PER_GIB_REPLICA = 16.0  # ~8 min for a 30 GiB image and one replica, as recorded on real Azure
 MAX_INT = 2_147_483_647
 _NAME = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
@@ -55,9 +69,9 @@ def _timestamp(value: Any) -> float:
     return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).timestamp()
 
 
-def data_key_of(version_id: str, lun: Any) -> str:
-    """Where a version's data disk content is referenced from."""
-    return f"{version_id}#lun{lun}"
+def target_region(target: dict[str, Any]) -> str:
+    """The canonical region of a publishing target (targets show Azure's display names)."""
+    return regions.canonical(str(target["name"])) or str(target["name"])
 
 
 class GalleryImageNotFound(AzureError):
@@ -89,6 +103,8 @@ class GalleryVersions:
         operations: Operations,
         content: DiskContent,
         faults: FaultRegistry,
+        vms: VirtualMachines,
+        registry: Registry,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -97,8 +113,30 @@ class GalleryVersions:
         self.operations = operations
         self.content = content
         self.faults = faults
+        self.vms = vms
         operations.register(CREATE_KIND, self._complete_replication, on_failure=self._replication_failed)
         operations.register(DELETE_KIND, self._complete_delete)
+        registry.register(KIND, self)
+
+    def put(self, w: Write) -> Written:
+        rec, created, op = self.create_or_update(w.rid, w.body, w.tenant_id)
+        return Written(rec, created, op)
+
+    @staticmethod
+    def document(rec: ResourceRecord) -> dict[str, Any]:
+        return document(rec)
+
+    def patch(
+        self, rid: str, body: dict[str, Any], tenant_id: str | None
+    ) -> tuple[ResourceRecord, bool, OperationRecord]:
+        """PATCH: tags and the given properties over the current version (same rules as a PUT)."""
+        current = self.get(rid)
+        merged = {
+            "location": current.location,
+            "tags": body.get("tags") if body.get("tags") is not None else current.body.get("tags"),
+            "properties": body.get("properties") or {},
+        }
+        return self.create_or_update(rid, merged, tenant_id)
 
     # reads -------------------------------------------------------------------------------------------
     def get(self, rid: str) -> ResourceRecord:
@@ -112,7 +150,7 @@ class GalleryVersions:
     def replication_status(self, rec: ResourceRecord) -> dict[str, Any]:
         now = self.clock.now()
         summary, states = [], []
-        for region, r in rec.body["_replication"].items():
+        for region, r in rec.internal["replication"].items():
             state, progress, details = self._region_state(r, now)
             states.append(state)
             summary.append(
@@ -142,7 +180,7 @@ class GalleryVersions:
         return "Replicating", max(0, min(99, int(elapsed / duration * 100))), ""
 
     def region_completed(self, rec: ResourceRecord, region: str) -> bool:
-        r = rec.body["_replication"].get(regions.canonical(region) or region)
+        r = rec.internal["replication"].get(regions.canonical(region) or region)
         return r is not None and self._region_state(r, self.clock.now())[0] == "Completed"
 
     # create / update ---------------------------------------------------------------------------------
@@ -162,7 +200,7 @@ class GalleryVersions:
             if existing is not None:
                 rec = self._update(tx, existing, props)
             else:
-                source_key, storage_out, size_gb = self._source(
+                source_key, storage_out, size_gb, data_sources = self._source(
                     tx, rid, definition, props.get("storageProfile") or {}
                 )
                 publishing = self._publishing(props.get("publishingProfile") or {}, loc)
@@ -181,23 +219,18 @@ class GalleryVersions:
                         ),
                     },
                 }
-                doc = {
-                    "tags": dict(body.get("tags") or {}),
-                    "properties": out,
-                    "_source": source_key,
-                    "_sizeGB": size_gb,
-                    "_replication": {},
-                }
+                doc = {"tags": dict(body.get("tags") or {}), "properties": out}
+                internal: dict[str, Any] = {"source": source_key, "sizeGB": size_gb, "replication": {}}
                 rec = self.tracked.new_record(
-                    tx, rid, VERSION, loc, doc, state="Creating", parent_key=definition.key
+                    tx, rid, VERSION, loc, doc, state="Creating", parent_key=definition.key, internal=internal
                 )
                 self.content.copy(tx, source_key, rec.key)
-                for lun, src_key in (storage_out.pop("_dataSources", None) or {}).items():
-                    self.content.copy(tx, src_key, data_key_of(rid, lun))
-                    rec.body.setdefault("_dataLuns", []).append(lun)
-                self._plan(rec, [t["_region"] for t in publishing["targetRegions"]])
+                for lun, src_key in data_sources.items():
+                    self.content.copy(tx, src_key, data_key(rid, lun))
+                    rec.internal.setdefault("dataLuns", []).append(lun)
+                self._plan(rec, [target_region(t) for t in publishing["targetRegions"]])
                 self.tracked.save(tx, rec)
-            duration = max((r["duration"] for r in rec.body["_replication"].values()), default=0.0)
+            duration = max((r["duration"] for r in rec.internal["replication"].values()), default=0.0)
             op = self.operations.start_for(
                 tx,
                 rec,
@@ -212,23 +245,24 @@ class GalleryVersions:
 
     @staticmethod
     def _started(rec: ResourceRecord) -> float:
-        return min((r["start"] for r in rec.body["_replication"].values()), default=0.0)
+        return min((r["start"] for r in rec.internal["replication"].values()), default=0.0)
 
     def _plan(self, rec: ResourceRecord, new_regions: list[str]) -> None:
         """Start replication to regions (each region its own duration and faults)."""
         now = self.clock.now()
-        factor = self.clock.profile.factor
-        targets = {t["_region"]: t for t in rec.body["properties"]["publishingProfile"]["targetRegions"]}
+        targets = {target_region(t): t for t in rec.body["properties"]["publishingProfile"]["targetRegions"]}
         for region in new_regions:
             replicas = int(targets[region]["regionalReplicaCount"])
-            duration = SECONDS_PER_GIB_REPLICA * float(rec.body["_sizeGB"]) * replicas * factor
+            duration = self.clock.profile.scale(
+                SECONDS_PER_GIB_REPLICA * float(rec.internal["sizeGB"]) * replicas
+            )
             fault = None
             for rule in self.faults.take(REPLICATE_KIND, rec.id, region):
                 if rule.action == "delay":
                     duration += rule.delay_seconds
                 else:
                     fault = {"code": rule.error_code, "message": rule.error_message}
-            rec.body["_replication"][region] = {
+            rec.internal["replication"][region] = {
                 "start": now,
                 "duration": duration,
                 "replicas": replicas,
@@ -268,7 +302,6 @@ class GalleryVersions:
             targets.append(
                 {
                     "name": regions.display_name(region),
-                    "_region": region,
                     "regionalReplicaCount": count,
                     "storageAccountType": t.get("storageAccountType") or sku_default,
                     "excludeFromLatest": bool(t.get("excludeFromLatest", False)),
@@ -314,7 +347,9 @@ class GalleryVersions:
 
     def _source(
         self, tx: Txn, rid: str, definition: ResourceRecord, storage: dict[str, Any]
-    ) -> tuple[str, dict[str, Any], int]:
+    ) -> tuple[str, dict[str, Any], int, dict[str, str]]:
+        """(content key of the OS disk source, storageProfile as the version shows it, size in GiB,
+        lun -> content key of each data disk source)."""
         dprops = definition.body["properties"]
         source = storage.get("source") or {}
         os_image = storage.get("osDiskImage") or {}
@@ -356,8 +391,7 @@ class GalleryVersions:
                 )
                 size = int(osd.get("diskSizeGB") or 30)
                 out = self._storage_out({"id": rec.id}, size, "ReadWrite")
-                from azemu.domain.images import data_key
-
+                data_sources: dict[str, str] = {}
                 for d in rec.body["properties"]["storageProfile"].get("dataDisks", []):
                     out["dataDiskImages"].append(
                         {
@@ -367,14 +401,14 @@ class GalleryVersions:
                             "source": {},
                         }
                     )
-                    out.setdefault("_dataSources", {})[str(d["lun"])] = data_key(rec.id, d["lun"])
-                return rec.key, out, size
+                    data_sources[str(d["lun"])] = data_key(rec.id, d["lun"])
+                return rec.key, out, size, data_sources
             if rec.type.lower() == VERSION.lower():
                 src_def = tx.get_resource(rec.parent_key or "")
                 sd = src_def.body["properties"] if src_def else dprops
                 self._match(sid, sd["osState"], sd.get("hyperVGeneration", "V1"), sd["osType"], dprops)
-                size = int(rec.body["_sizeGB"])
-                return rec.key, self._storage_out({"id": rec.id}, size, "ReadWrite"), size
+                size = int(rec.internal["sizeGB"])
+                return rec.key, self._storage_out({"id": rec.id}, size, "ReadWrite"), size, {}
             raise InvalidParameter(
                 f"The source id: {sid} must either be a managed image, virtual machine or another "
                 "gallery image version",
@@ -389,7 +423,7 @@ class GalleryVersions:
                     "gallery image version being created.",
                     target="source.virtualMachineId",
                 )
-            state = "Generalized" if vm.state.endswith("-generalized") else "Specialized"
+            state = "Generalized" if self.vms.table.fact(vm.state, "generalized", False) else "Specialized"
             osd = vm.body["properties"]["storageProfile"]["osDisk"]
             self._match(
                 vid, state, vm.body["properties"].get("hyperVGeneration", "V1"), osd["osType"], dprops
@@ -399,6 +433,7 @@ class GalleryVersions:
                 ids.key_of(osd["managedDisk"]["id"]),
                 self._storage_out({"virtualMachineId": vm.id}, size, osd.get("caching", "ReadWrite")),
                 size,
+                {},
             )
         snap_id = str(os_image["source"]["id"])
         snap = tx.get_resource(ids.key_of(snap_id))
@@ -424,9 +459,8 @@ class GalleryVersions:
                 "source": {"id": snap.id},
             },
             "dataDiskImages": data_out,
-            "_dataSources": data_sources,
         }
-        return snap.key, out, size
+        return snap.key, out, size, data_sources
 
     def _data_images(self, tx: Txn, given: Any) -> tuple[Any, dict[str, str]]:
         """Data disk images from snapshots or disks: (as the version shows them, lun -> content source)."""
@@ -495,12 +529,10 @@ class GalleryVersions:
         given = props.get("publishingProfile") or {}
         merged = dict(given)
         if "targetRegions" not in merged:
-            merged["targetRegions"] = [
-                {k: v for k, v in t.items() if not k.startswith("_")} for t in current["targetRegions"]
-            ]
+            merged["targetRegions"] = [dict(t) for t in current["targetRegions"]]
         new = self._publishing(merged, rec.location or "", current)
-        old_regions = {t["_region"] for t in current["targetRegions"]}
-        new_regions = {t["_region"] for t in new["targetRegions"]}
+        old_regions = {target_region(t) for t in current["targetRegions"]}
+        new_regions = {target_region(t) for t in new["targetRegions"]}
         removed = old_regions - new_regions
         if removed and not safety["allowDeletionOfReplicatedLocations"]:
             raise InvalidParameter(
@@ -510,8 +542,8 @@ class GalleryVersions:
             )
         rec.body["properties"]["publishingProfile"] = new
         for region in removed:
-            rec.body["_replication"].pop(region, None)
-            self.content.unlink(tx, f"{rec.id}@{region}")
+            rec.internal["replication"].pop(region, None)
+            self.content.unlink(tx, replica_key(rec.id, region))
         self._plan(rec, sorted(new_regions - old_regions))
         rec.state = LIFECYCLE.next(rec.state, "update", name=rec.name)
         self.tracked.save(tx, rec)
@@ -525,24 +557,22 @@ class GalleryVersions:
         now = self.clock.now()
         pending = [
             r["start"] + r["duration"] - now
-            for r in rec.body["_replication"].values()
+            for r in rec.internal["replication"].values()
             if self._region_state(r, now)[0] == "Replicating"
         ]
-        if pending:  # a region was slowed down after the operation was planned
-            from azemu.domain.operations import Reschedule
-
+        if pending:  # a region was slowed down (an injected delay): wait for it on azemu's clock
             raise Reschedule(max(pending))
         failed = []
-        for region, r in rec.body["_replication"].items():
+        for region, r in rec.internal["replication"].items():
             state = self._region_state(r, now)[0]
             if state == "Completed":
-                self.content.link(tx, f"{rec.id}@{region}", self.content.digest(tx, rec.key) or "")
+                self.content.link(tx, replica_key(rec.id, region), self.content.digest(tx, rec.key) or "")
             else:
                 failed.append(region)
         if failed:
             raise AzureError(
                 f"Replication failed in this region(s): {', '.join(regions.display_name(r) for r in failed)}. "
-                f"{rec.body['_replication'][failed[0]]['fault']['message']}",
+                f"{rec.internal['replication'][failed[0]]['fault']['message']}",
                 code="ReplicationJobsNotCompleted",
                 status=409,
             )
@@ -571,15 +601,12 @@ class GalleryVersions:
     def _complete_delete(self, tx: Txn, op: OperationRecord) -> None:
         assert op.resource_id is not None
         rec = tx.get_resource(ids.key_of(op.resource_id))
-        if rec is None:
-            return None
-        for region in rec.body["_replication"]:
-            self.content.unlink(tx, f"{rec.id}@{region}")
-        for lun in rec.body.get("_dataLuns", []):
-            self.content.unlink(tx, data_key_of(rec.id, lun))
-        self.content.unlink(tx, rec.key)
+        if rec is not None:
+            self.purge(tx, rec)
+
+    def purge(self, tx: Txn, rec: ResourceRecord) -> None:
         tx.delete_resource(rec.key)
-        return None
+        self.content.release(tx, rec.key)
 
     # latest and VMs from gallery images --------------------------------------------------------------
     def latest(self, tx: Txn, definition: ResourceRecord, location: str) -> ResourceRecord:
@@ -587,7 +614,7 @@ class GalleryVersions:
         best: ResourceRecord | None = None
         for v in self.galleries.children(tx, definition, VERSION):
             pub = v.body["properties"]["publishingProfile"]
-            target = next((t for t in pub["targetRegions"] if t["_region"] == loc), None)
+            target = next((t for t in pub["targetRegions"] if target_region(t) == loc), None)
             if pub.get("excludeFromLatest") or target is None or target.get("excludeFromLatest"):
                 continue
             if v.state in ("Failed", "Deleting") or not self.region_completed(v, loc):

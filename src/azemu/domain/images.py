@@ -10,12 +10,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from azemu.clock.clock import Clock
-from azemu.domain import ids, regions
-from azemu.domain.content import DiskContent
+from azemu.domain import ids, regions, shapes
+from azemu.domain.content import DiskContent, data_key
 from azemu.domain.disks import SNAPSHOT, data_disk_entries
 from azemu.domain.disks import TYPE as DISK
+from azemu.domain.envelope import envelope
 from azemu.domain.errors import AzureError, InvalidParameter, LocationRequired, NotFound, OperationNotAllowed
-from azemu.domain.lifecycle import StateTable
+from azemu.domain.kinds import KindSpec, Registry, Write, Written
+from azemu.domain.lifecycle import State, StateTable
 from azemu.domain.operations import Operations
 from azemu.domain.resourcegroups import ResourceGroups
 from azemu.domain.tracked import Tracked
@@ -25,11 +27,6 @@ from azemu.state.records import OperationRecord, ResourceRecord
 from azemu.state.store import Store, Txn
 
 TYPE = "Microsoft.Compute/images"
-
-
-def data_key(image_id: str, lun: Any) -> str:
-    """Where an image's data disk content is referenced from."""
-    return f"{image_id}#lun{lun}"
 
 
 def _refuse(action: str, ctx: Mapping[str, Any]) -> AzureError:
@@ -58,7 +55,27 @@ LIFECYCLE = StateTable(
     },
     terminal=frozenset({"Deleted"}),
     refusals={s: _refuse for s in ("Creating", "Succeeded", "Failed", "Deleting", "Deleted")},
+    states_info={
+        "Creating": State(provisioning="Creating", settles_to="Succeeded"),
+        "Failed": State(provisioning="Failed"),
+        "Deleting": State(provisioning="Deleting", settles_to="Deleted"),
+    },
 )
+
+KIND = KindSpec(
+    type=TYPE,
+    lro_family="Microsoft.Compute",
+    lifecycle=LIFECYCLE,
+    shape=shapes.IMAGE,
+    operations={"create": 31.0, "delete": 31.0},
+    description="Managed images captured from a generalized VM, a disk or a snapshot (with data disks).",
+)
+
+
+def document(rec: ResourceRecord) -> dict[str, Any]:
+    props = dict(rec.body["properties"])
+    props["provisioningState"] = LIFECYCLE.provisioning_state(rec.state)
+    return envelope(rec, props)
 
 
 class Images:
@@ -70,6 +87,7 @@ class Images:
         operations: Operations,
         content: DiskContent,
         vms: VirtualMachines,
+        registry: Registry,
         textbook: bool,
     ) -> None:
         self.store = store
@@ -79,8 +97,17 @@ class Images:
         self.content = content
         self.vms = vms
         self.textbook = textbook
-        operations.register("images.create", self._complete_create, on_failure=self._create_failed)
-        operations.register("images.delete", self._complete_delete)
+        operations.register(KIND.op("create"), self._complete_create, on_failure=self._create_failed)
+        operations.register(KIND.op("delete"), self._complete_delete)
+        registry.register(KIND, self)
+
+    def put(self, w: Write) -> Written:
+        rec, created, op = self.create_or_update(w.rid, w.body, w.tenant_id)
+        return Written(rec, created, op)
+
+    @staticmethod
+    def document(rec: ResourceRecord) -> dict[str, Any]:
+        return document(rec)
 
     def get(self, rid: str) -> ResourceRecord:
         with self.store.read() as tx:
@@ -113,7 +140,7 @@ class Images:
                 return existing, False, None
             rec = self._new(tx, rid, body)
             op = self.operations.start_for(
-                tx, rec, kind="images.create", family="Microsoft.Compute", tenant_id=tenant_id
+                tx, rec, kind=KIND.op("create"), family=KIND.lro_family, tenant_id=tenant_id
             )
             final = tx.get_resource(rec.key)
             assert final is not None
@@ -201,15 +228,15 @@ class Images:
                 "dataDisks": data_out,
                 "zoneResilient": zone_resilient,
             }
-            doc = {
-                "tags": dict(body.get("tags") or {}),
-                "properties": out,
-                "_source": source_key,
-                "_dataSources": data_sources,
-            }
-            return self.tracked.new_record(tx, rid, TYPE, loc, doc, state=LIFECYCLE.initial)
-        doc = {"tags": dict(body.get("tags") or {}), "properties": out, "_source": source_key}
-        return self.tracked.new_record(tx, rid, TYPE, loc, doc, state=LIFECYCLE.initial)
+            doc = {"tags": dict(body.get("tags") or {}), "properties": out}
+            internal = {"source": source_key, "dataSources": data_sources}
+            return self.tracked.new_record(
+                tx, rid, TYPE, loc, doc, state=LIFECYCLE.initial, internal=internal
+            )
+        doc = {"tags": dict(body.get("tags") or {}), "properties": out}
+        return self.tracked.new_record(
+            tx, rid, TYPE, loc, doc, state=LIFECYCLE.initial, internal={"source": source_key}
+        )
 
     def _data_disks(self, tx: Txn, given: Sequence[Any]) -> tuple[Sequence[dict[str, Any]], dict[str, str]]:
         """Image data disks from snapshots or managed disks: (as the image shows them, lun -> content source)."""
@@ -240,11 +267,11 @@ class Images:
                 f"Source Virtual Machine '{vm_id}' specified in the request does not exist in this Azure "
                 "location."
             )
-        if not vm.state.endswith("-generalized"):
+        if not self.vms.table.fact(vm.state, "generalized", False):
             raise OperationNotAllowed(
                 f"The operation 'Create Image' requires the Virtual Machine '{vm.name}' to be Generalized."
             )
-        if self.textbook and not vm.state.startswith("deallocated"):
+        if self.textbook and self.vms.table.fact(vm.state, "power") != "deallocated":
             raise OperationNotAllowed(
                 f"The operation 'Create Image' requires the Virtual Machine '{vm.name}' to be deallocated. (azemu "
                 "--rules textbook: the AZ-104 chapter requires a deallocated VM for capture; Azure accepts a "
@@ -258,12 +285,15 @@ class Images:
         rec = self.tracked.require(tx, op.resource_id)
         if rec.state != "Creating":
             return None
-        self.content.copy(tx, rec.body["_source"], rec.key)
-        for lun, source in (rec.body.get("_dataSources") or {}).items():
-            self.content.copy(tx, source, data_key(rec.id, lun))
+        self._link_content(tx, rec)
         rec.state = LIFECYCLE.next(rec.state, "created", name=rec.name)
         self.tracked.save(tx, rec)
         return None
+
+    def _link_content(self, tx: Txn, rec: ResourceRecord) -> None:
+        self.content.copy(tx, rec.internal["source"], rec.key)
+        for lun, source in (rec.internal.get("dataSources") or {}).items():
+            self.content.copy(tx, source, data_key(rec.id, lun))
 
     def _create_failed(self, tx: Txn, op: OperationRecord) -> None:
         assert op.resource_id is not None
@@ -281,17 +311,18 @@ class Images:
             rec.state = LIFECYCLE.next(rec.state, "delete", name=rec.name)
             tx.put_resource(rec)
             return self.operations.start_for(
-                tx, rec, kind="images.delete", family="Microsoft.Compute", tenant_id=tenant_id
+                tx, rec, kind=KIND.op("delete"), family=KIND.lro_family, tenant_id=tenant_id
             )
 
     def _complete_delete(self, tx: Txn, op: OperationRecord) -> None:
         assert op.resource_id is not None
-        key = ids.key_of(op.resource_id)
-        rec = tx.get_resource(key)
-        for lun in (rec.body.get("_dataSources") or {}) if rec else {}:
-            self.content.unlink(tx, data_key(op.resource_id, lun))
-        tx.delete_resource(key)
-        self.content.unlink(tx, key)
+        rec = tx.get_resource(ids.key_of(op.resource_id))
+        if rec is not None:
+            self.purge(tx, rec)
+
+    def purge(self, tx: Txn, rec: ResourceRecord) -> None:
+        tx.delete_resource(rec.key)
+        self.content.release(tx, rec.key)
 
     # the portal's "capture and delete the VM" --------------------------------------------------------
     def capture_and_delete(
@@ -313,7 +344,7 @@ class Images:
                     },
                 },
             )
-            self.content.copy(tx, rec.body["_source"], rec.key)
+            self._link_content(tx, rec)
             rec.state = LIFECYCLE.next(rec.state, "created", name=rec.name)
             self.tracked.save(tx, rec)
         op = self.vms.begin_delete(vm_id, tenant_id)

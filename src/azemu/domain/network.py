@@ -3,14 +3,17 @@ public IP addresses and network interfaces (a NIC belongs to at most one VM)."""
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import random
 import uuid
 from typing import Any
 
 from azemu.clock.clock import Clock
-from azemu.domain import ids, regions
-from azemu.domain.errors import AzureError, InvalidParameter, LocationRequired
+from azemu.domain import ids, regions, shapes
+from azemu.domain.envelope import envelope
+from azemu.domain.errors import AzureError, InvalidParameter, LocationRequired, resource_not_found
+from azemu.domain.kinds import KindSpec, Registry, Write, Written
 from azemu.domain.operations import Operations
 from azemu.domain.resourcegroups import ResourceGroups
 from azemu.domain.tracked import SIMPLE_LIFECYCLE, Tracked
@@ -30,8 +33,48 @@ TYPES = {
     "publicipaddresses": PIP,
     "networkinterfaces": NIC,
 }
-DELETE_KIND = "network.delete"
-PUT_KIND = "network.put"
+
+
+def _spec(full_type: str, description: str, uses: tuple[str, ...] = ()) -> KindSpec:
+    return KindSpec(
+        type=full_type,
+        lro_family=NS,
+        lifecycle=SIMPLE_LIFECYCLE,
+        shape=shapes.NETWORK,
+        operations={"put": 5.0, "delete": 5.0},
+        description=description,
+        uses=uses,
+    )
+
+
+KINDS = {
+    VNET.lower(): _spec(
+        VNET, "Virtual networks with subnets (addresses allocated from their prefixes).", (NSG,)
+    ),
+    NSG.lower(): _spec(NSG, "Network security groups with Azure's default rules."),
+    PIP.lower(): _spec(PIP, "Public IP addresses (Standard/Basic, Static/Dynamic)."),
+    NIC.lower(): _spec(NIC, "Network interfaces; a NIC belongs to at most one VM.", (VNET, PIP, NSG)),
+}
+
+
+def kind_of(rid: str) -> KindSpec:
+    p = ids.parse(rid)
+    assert p is not None
+    return KINDS[p.full_type.lower()]
+
+
+def _etag(rec: ResourceRecord) -> str:
+    return "W/" + rec.etag
+
+
+def document(rec: ResourceRecord) -> dict[str, Any]:
+    """A network resource as Microsoft.Network answers: weak etags, on its children too."""
+    props = copy.deepcopy(rec.body["properties"])
+    props["provisioningState"] = SIMPLE_LIFECYCLE.provisioning_state(rec.state)
+    for child_key in ("subnets", "ipConfigurations", "securityRules", "defaultSecurityRules"):
+        for child in props.get(child_key) or []:
+            child["etag"] = _etag(rec)
+    return envelope(rec, props, etag=_etag(rec))
 
 
 class InvalidResourceReference(AzureError):
@@ -82,13 +125,21 @@ def _mac() -> str:
 
 
 class Network:
-    def __init__(self, store: Store, clock: Clock, groups: ResourceGroups, operations: Operations) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, groups: ResourceGroups, operations: Operations, registry: Registry
+    ) -> None:
         self.store = store
         self.clock = clock
         self.tracked = Tracked(clock, groups)
         self.operations = operations
-        operations.register(DELETE_KIND, self._complete_delete, on_failure=self._delete_failed)
-        operations.register(PUT_KIND, self._complete_put)
+        for spec in KINDS.values():
+            operations.register(spec.op("delete"), self._complete_delete, on_failure=self._delete_failed)
+            operations.register(spec.op("put"), self._complete_put)
+            registry.register(spec, self)
+
+    @staticmethod
+    def document(rec: ResourceRecord) -> dict[str, Any]:
+        return document(rec)
 
     # reads -------------------------------------------------------------------------------------------
     def get(self, rid: str) -> ResourceRecord:
@@ -102,15 +153,22 @@ class Network:
             return self.tracked.list(tx, subscription_id, resource_group, full_type)
 
     # writes ------------------------------------------------------------------------------------------
-    def put(
+    def put(self, w: Write) -> Written:
+        rec, created, op = self.create_or_update(
+            w.rid, w.body, w.tenant_id, if_match=w.if_match, if_none_match=w.if_none_match
+        )
+        return Written(rec, created, op)
+
+    def create_or_update(
         self,
         rid: str,
-        full_type: str,
         body: dict[str, Any],
         tenant_id: str | None,
         if_match: str | None = None,
         if_none_match: str | None = None,
     ) -> tuple[ResourceRecord, bool, OperationRecord]:
+        spec = kind_of(rid)
+        full_type = spec.type
         location = body.get("location")
         if not location:
             raise LocationRequired("The location property is required for this definition.")
@@ -135,17 +193,7 @@ class Network:
                             doc["properties"][k] = rec.body["properties"][k]
                 rec.body = doc
                 self.tracked.save(tx, rec)
-            p = ids.parse(rid)
-            assert p is not None
-            op = self.operations.start(
-                tx,
-                kind=PUT_KIND,
-                family=NS,
-                subscription_id=p.subscription,
-                location=loc,
-                resource_id=rid,
-                tenant_id=tenant_id,
-            )
+            op = self.operations.start_for(tx, rec, kind=spec.op("put"), family=NS, tenant_id=tenant_id)
             final = tx.get_resource(rec.key)
             assert final is not None
             return final, existing is None, op
@@ -344,7 +392,9 @@ class Network:
             self._check_deletable(tx, rec)
             rec.state = SIMPLE_LIFECYCLE.next(rec.state, "delete", name=rec.name)
             tx.put_resource(rec)
-            return self.operations.start_for(tx, rec, kind=DELETE_KIND, family=NS, tenant_id=tenant_id)
+            return self.operations.start_for(
+                tx, rec, kind=kind_of(rid).op("delete"), family=NS, tenant_id=tenant_id
+            )
 
     def _check_deletable(self, tx: Txn, rec: ResourceRecord) -> None:
         if rec.type == NIC:
@@ -367,11 +417,40 @@ class Network:
 
     def _complete_delete(self, tx: Txn, op: OperationRecord) -> None:
         assert op.resource_id is not None
-        tx.delete_resource(ids.key_of(op.resource_id))
+        rec = tx.get_resource(ids.key_of(op.resource_id))
+        if rec is not None:
+            self.purge(tx, rec)
+
+    def purge(self, tx: Txn, rec: ResourceRecord) -> None:
+        tx.delete_resource(rec.key)
 
     def _delete_failed(self, tx: Txn, op: OperationRecord) -> None:
         assert op.resource_id is not None
         rec = tx.get_resource(ids.key_of(op.resource_id))
         if rec is not None and rec.state == "Deleting":
-            rec.state = "Succeeded"
+            rec.state = SIMPLE_LIFECYCLE.next(rec.state, "delete_failed", name=rec.name)
             tx.put_resource(rec)
+
+    # subnets: children of a virtual network, written through it --------------------------------------
+    def subnet(self, vnet_id: str, name: str) -> tuple[ResourceRecord, dict[str, Any]]:
+        vnet = self.get(vnet_id)
+        for sn in document(vnet)["properties"]["subnets"]:
+            if sn["name"].lower() == name.lower():
+                return vnet, sn
+        raise resource_not_found(f"{VNET}/{vnet.name}/subnets/{name}", vnet.resource_group or "")
+
+    def put_subnet(
+        self, vnet_id: str, name: str, props: dict[str, Any], tenant_id: str | None
+    ) -> tuple[dict[str, Any], OperationRecord]:
+        """Create or replace one subnet: the virtual network is rewritten with it (as Azure does)."""
+        vnet = self.get(vnet_id)
+        current = document(vnet)
+        subnets = [s for s in current["properties"]["subnets"] if s["name"].lower() != name.lower()]
+        subnets.append({"name": name, "properties": props})
+        doc = {
+            "location": vnet.location,
+            "tags": vnet.body.get("tags"),
+            "properties": {**current["properties"], "subnets": subnets},
+        }
+        rec, _, op = self.create_or_update(vnet.id, doc, tenant_id)
+        return next(s for s in document(rec)["properties"]["subnets"] if s["name"] == name), op

@@ -1,10 +1,14 @@
-"""Long-running operations: one shared mechanism for every resource family.
+"""Long-running operations: one shared mechanism for every resource kind.
 
 An operation is a persisted record with a due time on azemu's clock. Its *completer* (registered per
-operation kind by the resource family that owns it) runs when it falls due: inline under ``instant``
-latency (so the client's first poll already sees the end), from the job runner otherwise, or lazily when
-a client polls after the due time. After a restart, unfinished operations are resumed; one whose kind has
-no completer ends ``Failed`` with an error that says why - never left hanging.
+operation kind by the resource kind that owns it, with the kind's realistic duration) runs when it falls
+due: inline under ``instant`` latency (so the client's first poll already sees the end), from the job
+runner otherwise, or lazily when a client polls after the due time.
+
+**Every operation ends.** Whatever a completer raises - an Azure error, a bug in a guest command, anything -
+the operation ends ``Failed`` in Azure's shape, the completer's partial writes are undone (a savepoint) and
+the kind's failure hook runs to undo what starting the operation changed. After a restart, unfinished
+operations are resumed; one whose kind has no completer ends ``Failed`` with an error that says why.
 """
 
 from __future__ import annotations
@@ -22,15 +26,34 @@ from azemu.state.store import Store, Txn
 
 log = logging.getLogger("azemu.operations")
 
+DEFAULT_SECONDS = 5.0  # a kind that declares no duration for an operation
+MAX_SIMULATED_WAITS = 16  # a completer that keeps waiting under ``instant`` is a bug, not a hang
+
+INTERNAL_ERROR = {
+    "code": "InternalExecutionError",
+    "message": "An internal execution error occurred. Please retry later.",
+}
+
 
 class Reschedule(Exception):
-    """Raised by a completer whose work is not finished: the operation stays InProgress for ``seconds`` more
-    on azemu's clock (e.g. an in-guest command that hangs), with ``payload`` merged into its record."""
+    """Raised by a completer whose work is not finished yet: the operation stays InProgress.
 
-    def __init__(self, seconds: float, payload: dict[str, Any] | None = None) -> None:
+    ``simulated=True``: a wait *inside the simulated system* lasting ``seconds`` of real Azure time (Sysprep
+    waiting for its 30-minute limit ...). It is scaled by the latency profile like an operation's duration,
+    and under ``instant`` it is skipped: the completer runs again at once and the operation ends with the
+    timestamps of the simulated wait - no client ever waits on azemu's clock.
+    ``simulated=False``: wait ``seconds`` on azemu's clock for real state to change (e.g. a replication
+    slowed down by an injected delay fault); honoured under every profile.
+    ``payload`` is merged into the operation's record before the next run.
+    """
+
+    def __init__(
+        self, seconds: float, payload: dict[str, Any] | None = None, *, simulated: bool = False
+    ) -> None:
         super().__init__(f"rescheduled by {seconds}s")
         self.seconds = seconds
         self.payload = payload or {}
+        self.simulated = simulated
 
 
 Completer = Callable[[Txn, OperationRecord], Any]
@@ -45,6 +68,7 @@ class Operations:
         self.faults = faults
         self._completers: dict[str, Completer] = {}
         self._on_failure: dict[str, FailureHook] = {}
+        self._seconds: dict[str, float] = {}
         self._scheduler: Scheduler | None = None
 
     def register(self, kind: str, completer: Completer, on_failure: FailureHook | None = None) -> None:
@@ -53,6 +77,16 @@ class Operations:
         self._completers[kind] = completer
         if on_failure is not None:
             self._on_failure[kind] = on_failure
+
+    def declare(self, kind: str, realistic_seconds: float) -> None:
+        """How long real Azure takes for operations of ``kind`` (the resource-kind registry declares it)."""
+        self._seconds[kind] = realistic_seconds
+
+    def realistic_seconds(self, kind: str) -> float:
+        return self._seconds.get(kind, DEFAULT_SECONDS)
+
+    def kinds(self) -> dict[str, float]:
+        return dict(self._seconds)
 
     def attach_scheduler(self, scheduler: Scheduler) -> None:
         self._scheduler = scheduler
@@ -70,9 +104,9 @@ class Operations:
         tenant_id: str | None = None,
         duration: float | None = None,
     ) -> OperationRecord:
-        """Start an operation; ``duration`` (seconds on azemu's clock, already scaled) overrides the profile."""
+        """Start an operation; ``duration`` (seconds on azemu's clock, already scaled) overrides the kind's."""
         now = self.clock.now()
-        duration = self.clock.profile.duration(kind) if duration is None else duration
+        duration = self.clock.profile.scale(self.realistic_seconds(kind)) if duration is None else duration
         body = dict(payload or {})
         for rule in self.faults.take(kind, resource_id):
             if rule.action == "delay":
@@ -134,44 +168,98 @@ class Operations:
         return op
 
     def finish_due(self, op_id: str) -> None:
-        """Complete an operation whose time has come (idempotent)."""
-        with self.store.transaction() as tx:
-            op = tx.get_operation(op_id)
-            if op is None or op.done or op.due_at > self.clock.now():
-                return
-            self._finish(tx, op)
+        """Complete an operation whose time has come (idempotent). If even recording the outcome fails (the
+        store refused the transaction), a second transaction ends the operation Failed."""
+        try:
+            with self.store.transaction() as tx:
+                op = tx.get_operation(op_id)
+                if op is None or op.done or op.due_at > self.clock.now():
+                    return
+                self._finish(tx, op)
+        except Exception:
+            log.exception("finishing operation %s failed; it ends Failed", op_id)
+            with self.store.transaction() as tx:
+                op = tx.get_operation(op_id)
+                if op is not None and not op.done:
+                    self._end(tx, op, "Failed", error=dict(INTERNAL_ERROR))
 
+    # the end of every operation ----------------------------------------------------------------------
     def _finish(self, tx: Txn, op: OperationRecord) -> None:
         fault = op.payload.get("_fault")
         completer = self._completers.get(op.kind)
         if fault is not None:
-            op.status, op.error = "Failed", dict(fault)
-        elif completer is None:
-            op.status = "Failed"
-            op.error = {
-                "code": "OperationInterrupted",
-                "message": f"The operation '{op.kind}' was interrupted by a restart of azemu and cannot be resumed.",
-            }
-        else:
+            self._end(tx, op, "Failed", error=dict(fault))
+            return
+        if completer is None:
+            self._end(
+                tx,
+                op,
+                "Failed",
+                error={
+                    "code": "OperationInterrupted",
+                    "message": f"The operation '{op.kind}' was interrupted by a restart of azemu and cannot be "
+                    "resumed.",
+                },
+            )
+            return
+        simulated = 0.0
+        for _ in range(MAX_SIMULATED_WAITS):
+            again: Reschedule | None = None
             try:
-                op.output = completer(tx, op)
-                op.status = "Succeeded"
-            except Reschedule as again:
-                op.due_at = self.clock.now() + again.seconds
+                with tx.savepoint():
+                    try:
+                        output = completer(tx, op)
+                    except Reschedule as waiting:  # what it did so far stays written
+                        again = waiting
+            except AzureError as err:
+                self._end(tx, op, "Failed", error=err.to_body()["error"], simulated=simulated)
+                return
+            except Exception:
+                log.exception("operation %s (%s) raised; it ends Failed", op.id, op.kind)
+                self._end(tx, op, "Failed", error=dict(INTERNAL_ERROR), simulated=simulated)
+                return
+            if again is not None:
                 op.payload.update(again.payload)
+                if again.simulated and self.clock.profile.instant:
+                    simulated += again.seconds  # skipped: run again now, as if the wait had passed
+                    continue
+                wait = self.clock.profile.scale(again.seconds) if again.simulated else again.seconds
+                op.due_at = self.clock.now() + wait
                 tx.put_operation(op)
                 if self._scheduler is not None:
                     self._scheduler(op.id, op.due_at)
                 return
-            except AzureError as err:
-                op.status, op.error = "Failed", err.to_body()["error"]
-        op.finished_at = self.clock.now()
+            op.output = output
+            self._end(tx, op, "Succeeded", simulated=simulated)
+            return
+        log.error("operation %s (%s) kept waiting under instant latency", op.id, op.kind)
+        self._end(tx, op, "Failed", error=dict(INTERNAL_ERROR), simulated=simulated)
+
+    def _end(
+        self,
+        tx: Txn,
+        op: OperationRecord,
+        status: str,
+        *,
+        error: dict[str, Any] | None = None,
+        simulated: float = 0.0,
+    ) -> None:
+        op.status, op.error = status, error
+        op.finished_at = self.clock.now() + simulated
+        if simulated:
+            op.payload["simulatedWaitSeconds"] = simulated
         tx.put_operation(op)
-        if op.status == "Failed":
-            hook = self._on_failure.get(op.kind)
-            if hook is not None:
+        if status != "Failed":
+            return
+        log.info("operation %s (%s) failed: %s", op.id, op.kind, op.error)
+        hook = self._on_failure.get(op.kind)
+        if hook is None:
+            return
+        try:
+            with tx.savepoint():
                 hook(tx, op)
-            log.info("operation %s (%s) failed: %s", op.id, op.kind, op.error)
+        except Exception:
+            log.exception("the failure hook of operation %s (%s) raised", op.id, op.kind)
 
     def resume(self) -> int:
         """After a restart: reschedule unfinished operations, or end those nothing can finish."""

@@ -1,12 +1,14 @@
-"""Resource groups: create/update, tags, and a long-running delete that removes everything inside."""
+"""Resource groups: create/update, tags, and a long-running delete that removes everything inside through
+each kind's own delete, in dependency order (the registry's cascade)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from azemu.clock.clock import Clock
 from azemu.domain import ids, regions
+from azemu.domain.envelope import envelope
 from azemu.domain.errors import (
     AzureError,
     InvalidResourceGroupLocation,
@@ -15,7 +17,8 @@ from azemu.domain.errors import (
     ResourceGroupBeingDeleted,
     resource_group_not_found,
 )
-from azemu.domain.lifecycle import StateTable
+from azemu.domain.kinds import KindSpec, Registry, Write, Written
+from azemu.domain.lifecycle import State, StateTable
 from azemu.domain.naming import check_resource_group_name
 from azemu.domain.operations import Operations
 from azemu.domain.resources import check_preconditions, new_etag
@@ -23,7 +26,6 @@ from azemu.state.records import OperationRecord, ResourceRecord
 from azemu.state.store import Store, Txn
 
 TYPE = "Microsoft.Resources/resourceGroups"
-DELETE_KIND = "resourceGroups.delete"
 
 
 def _being_deleted(action: str, ctx: Mapping[str, Any]) -> AzureError:
@@ -41,20 +43,71 @@ LIFECYCLE = StateTable(
     },
     terminal=frozenset({"Deleted"}),
     refusals={"Deleting": _being_deleted},
+    states_info={"Deleting": State(provisioning="Deleting", settles_to="Deleted")},
 )
+
+KIND = KindSpec(
+    type=TYPE,
+    lro_family="Microsoft.Resources",
+    lifecycle=LIFECYCLE,
+    shape={"location": str, "tags": dict, "managedBy": str},
+    operations={"delete": 20.0},
+    description="Resource groups; deleting one removes what it holds through each kind's own delete.",
+    scope="subscription",
+)
+DELETE_KIND = KIND.op("delete")
+
+
+def document(rec: ResourceRecord) -> dict[str, Any]:
+    doc = envelope(rec, {"provisioningState": LIFECYCLE.provisioning_state(rec.state)})
+    return doc
 
 
 class ResourceGroups:
-    def __init__(self, store: Store, clock: Clock, operations: Operations) -> None:
+    def __init__(self, store: Store, clock: Clock, operations: Operations, registry: Registry) -> None:
         self.store = store
         self.clock = clock
         self.operations = operations
+        self.registry = registry
         operations.register(DELETE_KIND, self._complete_delete, on_failure=self._delete_failed)
-        # called for every resource a group delete removes (e.g. to release disk content)
-        self.on_resource_deleted: list[Callable[[Txn, ResourceRecord], None]] = []
+        registry.register(KIND, self)
+
+    # the kind's uniform face (deployments at subscription scope create groups through it) -----------
+    def put(self, w: Write) -> Written:
+        sub, name = _parse(w.rid)
+        body = w.body
+        rec, created = self.create_or_update(
+            sub,
+            name,
+            body.get("location"),
+            body.get("tags"),
+            body.get("managedBy"),
+            if_match=w.if_match,
+            if_none_match=w.if_none_match,
+        )
+        return Written(rec, created, None)
+
+    def get(self, rid: str) -> ResourceRecord:
+        sub, name = _parse(rid)
+        return self.get_group(sub, name)
+
+    def begin_delete(self, rid: str, tenant_id: str | None) -> OperationRecord | None:
+        sub, name = _parse(rid)
+        return self.begin_delete_group(sub, name, tenant_id)
+
+    def purge(self, tx: Txn, rec: ResourceRecord) -> None:
+        contents = [
+            r for r in tx.list_resources(subscription_id=rec.subscription_id, resource_group=rec.name)
+        ]
+        self.registry.purge_all(tx, [r for r in contents if r.key != rec.key])
+        tx.delete_resource(rec.key)
+
+    @staticmethod
+    def document(rec: ResourceRecord) -> dict[str, Any]:
+        return document(rec)
 
     # reads -----------------------------------------------------------------------------------------
-    def get(self, subscription_id: str, name: str) -> ResourceRecord:
+    def get_group(self, subscription_id: str, name: str) -> ResourceRecord:
         with self.store.read() as tx:
             return self.require(tx, subscription_id, name)
 
@@ -146,7 +199,7 @@ class ResourceGroups:
             tx.put_resource(rec)
             return rec
 
-    def begin_delete(
+    def begin_delete_group(
         self, subscription_id: str, name: str, tenant_id: str | None, if_match: str | None = None
     ) -> OperationRecord | None:
         """Start deleting; ``None`` when there is nothing to delete (Azure answers 404)."""
@@ -174,10 +227,7 @@ class ResourceGroups:
         if rg is None:
             return None
         LIFECYCLE.next(rg.state, "purge", name=rg.name)
-        for child in tx.list_resources(subscription_id=rg.subscription_id, resource_group=rg.name):
-            for hook in self.on_resource_deleted:
-                hook(tx, child)
-            tx.delete_resource(child.key)
+        self.purge(tx, rg)
         return None
 
     def _delete_failed(self, tx: Txn, op: OperationRecord) -> None:
@@ -186,3 +236,10 @@ class ResourceGroups:
         if rg is not None and rg.state == "Deleting":
             rg.state = LIFECYCLE.next(rg.state, "delete_failed", name=rg.name)
             tx.put_resource(rg)
+
+
+def _parse(rid: str) -> tuple[str, str]:
+    p = ids.parse(rid)
+    if p is None or p.resource_group is None:
+        raise ValueError(f"not a resource group id: {rid}")
+    return p.subscription, p.resource_group

@@ -12,7 +12,7 @@ from typing import Any
 from azemu.clock.clock import Clock
 from azemu.domain import ids
 from azemu.domain.errors import AzureError, Conflict, resource_not_found
-from azemu.domain.lifecycle import StateTable
+from azemu.domain.lifecycle import State, StateTable
 from azemu.domain.naming import check_resource_name
 from azemu.domain.resourcegroups import ResourceGroups
 from azemu.domain.resources import check_preconditions, new_etag
@@ -34,10 +34,15 @@ SIMPLE_LIFECYCLE = StateTable(
         "Updating": {"done": "Succeeded", "update": "Updating", "delete": "Deleting", "fail": "Failed"},
         "Succeeded": {"update": "Updating", "delete": "Deleting", "use": "Succeeded"},
         "Failed": {"update": "Updating", "delete": "Deleting"},
-        "Deleting": {"purge": "Deleted"},
+        "Deleting": {"purge": "Deleted", "delete_failed": "Succeeded"},
     },
     terminal=frozenset({"Deleted"}),
     refusals={"Deleting": _busy},
+    states_info={
+        "Updating": State(provisioning="Updating", settles_to="Succeeded"),
+        "Failed": State(provisioning="Failed"),
+        "Deleting": State(provisioning="Deleting", settles_to="Deleted"),
+    },
 )
 
 
@@ -90,6 +95,7 @@ class Tracked:
         *,
         state: str = "Succeeded",
         parent_key: str | None = None,
+        internal: dict[str, Any] | None = None,
     ) -> ResourceRecord:
         p = ids.parse(rid)
         assert p is not None and p.resource_group is not None
@@ -110,6 +116,7 @@ class Tracked:
             created_at=now,
             changed_at=now,
             parent_key=parent_key,
+            internal=internal or {},
         )
         tx.put_resource(rec)
         return rec

@@ -4,39 +4,76 @@ the disk store and the guest personality, and decides what the platform says abo
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from azemu.clock.clock import Clock
-from azemu.domain import ids, osprofile, regions, vm_sources
+from azemu.domain import conflicts, ids, osprofile, regions, shapes, vm_sources, vm_views
+from azemu.domain.disks import TYPE as DISK
 from azemu.domain.disks import Disks
 from azemu.domain.errors import AzureError, Conflict, InvalidParameter, LocationRequired, NotFound
+from azemu.domain.kinds import KindSpec, Registry, Write, Written
 from azemu.domain.lifecycle import StateTable
-from azemu.domain.network import Network
+from azemu.domain.network import NIC, Network
 from azemu.domain.operations import Operations, Reschedule
 from azemu.domain.resourcegroups import ResourceGroups
 from azemu.domain.timefmt import iso
 from azemu.domain.tracked import Tracked
 from azemu.domain.vm_lifecycle import AZURE, TEXTBOOK
 from azemu.guest import api as guest_api
-from azemu.guest.machine import BootResult, ExecContext, Guest
+from azemu.guest.machine import BootResult, ExecContext, Guest, OsProfile
 from azemu.state.records import OperationRecord, ResourceRecord
 from azemu.state.store import Store, Txn
 
 TYPE = "Microsoft.Compute/virtualMachines"
 FAMILY = "Microsoft.Compute"
-KINDS = {
-    "create": "virtualMachines.create",
-    "start": "virtualMachines.start",
-    "powerOff": "virtualMachines.powerOff",
-    "deallocate": "virtualMachines.deallocate",
-    "restart": "virtualMachines.restart",
-    "delete": "virtualMachines.delete",
-    "runCommand": "virtualMachines.runCommand",
-}
-# the state a power action leads to when its operation completes
-_DONE = {"start": "started", "powerOff": "stopped", "deallocate": "deallocated", "restart": "restarted"}
+KIND = KindSpec(
+    type=TYPE,
+    lro_family=FAMILY,
+    lifecycle=AZURE,
+    textbook=TEXTBOOK,
+    shape=shapes.VM,
+    operations={
+        "create": 45.0,
+        "start": 10.0,
+        "powerOff": 31.0,
+        "deallocate": 30.0,
+        "restart": 73.0,
+        "redeploy": 124.0,
+        "delete": 31.0,
+        "runCommand": 31.0,
+    },
+    description="Virtual machines whose guests are data: power lifecycle, generalize, Run Command, first boot.",
+    uses=(DISK, NIC),
+)
+POWER_ACTIONS = ("start", "powerOff", "deallocate", "restart")
+
+
+class Agent(TypedDict):
+    ready: bool
+    messages: list[str]
+
+
+class VmInternal(TypedDict, total=False):
+    """What the platform knows of a VM and never shows as such (``ResourceRecord.internal``)."""
+
+    agent: Agent  # the VM agent's last report
+    oobe: bool  # Windows waits at the out-of-box screen
+    busy: str | None  # the Run Command operation in progress
+    identity: dict[str, Any]  # the guest's identity facts (for conflict detection)
+    provisioning: str  # Creating | Succeeded | Failed
+    firstBoot: dict[str, Any]  # what the first boot will do (osProfile, or specialized)
+    imageGuest: str  # the guest personality (ubuntu-22.04 ...)
+    warnings: list[str]
+    osState: str  # generalized | specialized, as the instance view shows it
+
+
+def internal(rec: ResourceRecord) -> VmInternal:
+    return cast(VmInternal, rec.internal)
+
+
 AGENT_NOT_READY = (
     "VM '{vm}' has not reported status for VM agent or extensions. Verify that the OS is up and healthy, the VM "
     "has a running VM agent, and that it can establish outbound connections to Azure storage. Please refer to "
@@ -53,6 +90,7 @@ class VirtualMachines:
         operations: Operations,
         disks: Disks,
         network: Network,
+        registry: Registry,
         textbook: bool,
     ) -> None:
         self.store = store
@@ -61,16 +99,30 @@ class VirtualMachines:
         self.operations = operations
         self.disks = disks
         self.network = network
-        self.table: StateTable = TEXTBOOK if textbook else AZURE
+        self.table: StateTable = KIND.lifecycle_for(textbook)
         self.images: Any = None  # managed images (set by the emulator): a source for new VMs
         self.gallery: Any = None  # gallery image versions (set by the emulator): a source for new VMs
-        operations.register(KINDS["create"], self._complete_create, on_failure=self._create_failed)
-        for action in ("start", "powerOff", "deallocate", "restart"):
-            operations.register(KINDS[action], self._completer(action))
-        operations.register(KINDS["delete"], self._complete_delete)
+        operations.register(KIND.op("create"), self._complete_create, on_failure=self._create_failed)
+        for action in POWER_ACTIONS:
+            operations.register(KIND.op(action), self._complete_power)
+        operations.register(KIND.op("delete"), self._complete_delete)
         operations.register(
-            KINDS["runCommand"], self._complete_run_command, on_failure=self._run_command_failed
+            KIND.op("runCommand"), self._complete_run_command, on_failure=self._run_command_failed
         )
+        registry.register(KIND, self)
+
+    # the kind's uniform face -------------------------------------------------------------------------
+    def put(self, w: Write) -> Written:
+        rec, created, op = self.create_or_update(
+            w.rid, w.body, w.tenant_id, w.if_match, w.if_none_match, dict(w.client)
+        )
+        return Written(rec, created, op)
+
+    def document(self, rec: ResourceRecord, instance_view: dict[str, Any] | None = None) -> dict[str, Any]:
+        return vm_views.document(self.table, rec, instance_view)
+
+    def instance_view(self, rec: ResourceRecord, subscription_ids: Sequence[str]) -> dict[str, Any]:
+        return vm_views.instance_view(self.table, rec, self.identity_conflicts(subscription_ids))
 
     # helpers -----------------------------------------------------------------------------------------
     def _ctx(self, rec: ResourceRecord) -> ExecContext:
@@ -83,10 +135,11 @@ class VirtualMachines:
     def _save_guest(self, tx: Txn, rec: ResourceRecord, guest: Guest) -> None:
         disk_id = rec.body["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"]
         self.disks.content.save_guest(tx, disk_id, guest)
-        rec.body["_emu"]["identity"] = guest_api.identity(guest)
+        internal(rec)["identity"] = guest_api.identity(guest)
 
-    def _apply_boot(self, rec: ResourceRecord, boot: BootResult) -> None:
-        emu = rec.body["_emu"]
+    @staticmethod
+    def _apply_boot(rec: ResourceRecord, boot: BootResult) -> None:
+        emu = internal(rec)
         emu["agent"] = {"ready": boot.agent_ready, "messages": list(boot.messages)}
         emu["oobe"] = boot.oobe
 
@@ -171,8 +224,7 @@ class VirtualMachines:
         image_ref = storage.get("imageReference")
         option = str(os_disk_in.get("createOption") or ("FromImage" if image_ref else "")).lower()
         os_profile_in = props.get("osProfile")
-        emu: dict[str, Any] = {
-            "generalized": False,
+        emu: VmInternal = {
             "agent": {"ready": False, "messages": []},
             "oobe": False,
             "busy": None,
@@ -282,24 +334,18 @@ class VirtualMachines:
         if props.get("diagnosticsProfile"):
             props_out["diagnosticsProfile"] = props["diagnosticsProfile"]
         props_out["hyperVGeneration"] = hyper_v
-        doc = {"tags": dict(body.get("tags") or {}), "properties": props_out, "_emu": emu}
+        doc = {"tags": dict(body.get("tags") or {}), "properties": props_out}
         if body.get("zones"):
             doc["zones"] = body["zones"]
-        rec = self.tracked.new_record(tx, rid, TYPE, loc, doc, state=self.table.initial)
-        op = self.operations.start(
-            tx,
-            kind=KINDS["create"],
-            family=FAMILY,
-            subscription_id=p.subscription,
-            location=loc,
-            resource_id=rid,
-            tenant_id=tenant_id,
+        rec = self.tracked.new_record(
+            tx, rid, TYPE, loc, doc, state=self.table.initial, internal=cast(dict[str, Any], emu)
         )
+        op = self.operations.start_for(tx, rec, kind=KIND.op("create"), family=FAMILY, tenant_id=tenant_id)
         return rec, op
 
     @staticmethod
     def _first_boot_rule(
-        emu: dict[str, Any],
+        emu: VmInternal,
         generalized: bool,
         os_profile_in: dict[str, Any] | None,
         os_type: str,
@@ -339,13 +385,11 @@ class VirtualMachines:
     def _complete_create(self, tx: Txn, op: OperationRecord) -> None:
         assert op.resource_id is not None
         rec = self.tracked.require(tx, op.resource_id)
-        emu = rec.body["_emu"]
+        emu = internal(rec)
         guest = self._guest(tx, rec)
         emu["imageGuest"] = guest.distro
         first = emu.pop("firstBoot", {})
         if first.get("source") == "generalized":
-            from azemu.guest.machine import OsProfile
-
             prof = dict(first["profile"])
             prof["ssh_public_keys"] = [tuple(k) for k in prof.get("ssh_public_keys", [])]
             boot = guest_api.first_boot(guest, OsProfile(**prof), self._ctx(rec))
@@ -365,9 +409,9 @@ class VirtualMachines:
         assert op.resource_id is not None
         rec = tx.get_resource(ids.key_of(op.resource_id))
         if rec is not None:
-            rec.body["_emu"]["provisioning"] = "Failed"
+            internal(rec)["provisioning"] = "Failed"
             if rec.state == "creating":
-                rec.state = "running"
+                self._transition(rec, "create_failed")
             tx.put_resource(rec)
 
     # power -------------------------------------------------------------------------------------------
@@ -376,36 +420,31 @@ class VirtualMachines:
             rec = self.tracked.require(tx, rid)
             self._transition(rec, action)
             self.tracked.save(tx, rec)
-            return self.operations.start_for(tx, rec, kind=KINDS[action], family=FAMILY, tenant_id=tenant_id)
+            return self.operations.start_for(
+                tx, rec, kind=KIND.op(action), family=FAMILY, tenant_id=tenant_id
+            )
 
-    def _completer(self, action: str) -> Any:
-        def complete(tx: Txn, op: OperationRecord) -> None:
-            assert op.resource_id is not None
-            rec = self.tracked.require(tx, op.resource_id)
-            if rec.state in (
-                "starting",
-                "restarting",
-                "stopping",
-                "deallocating",
-                "deallocating-generalized",
-            ):
-                self._transition(rec, _DONE[action])
-            if action in ("start", "restart"):
-                guest = self._guest(tx, rec)
-                self._apply_boot(rec, guest_api.boot(guest, self._ctx(rec)))
-                self._save_guest(tx, rec, guest)
-                for each in self._disk_ids(rec):
-                    self._disk_state(tx, each, "Attached")
-            elif action == "deallocate":
-                for each in self._disk_ids(rec):
-                    self._disk_state(tx, each, "Reserved")
-                rec.body["_emu"]["agent"] = {"ready": False, "messages": []}
-            elif action == "powerOff":
-                rec.body["_emu"]["agent"] = {"ready": False, "messages": []}
-            self.tracked.save(tx, rec)
-            return None
-
-        return complete
+    def _complete_power(self, tx: Txn, op: OperationRecord) -> None:
+        """A power operation ends: the VM settles where the table says, and its guest and disks follow."""
+        assert op.resource_id is not None
+        rec = self.tracked.require(tx, op.resource_id)
+        if self.table.transitional(rec.state):
+            self._transition(rec, "settle")
+        action = op.kind.rsplit(".", 1)[1]
+        if action in ("start", "restart"):
+            guest = self._guest(tx, rec)
+            self._apply_boot(rec, guest_api.boot(guest, self._ctx(rec)))
+            self._save_guest(tx, rec, guest)
+            for each in self._disk_ids(rec):
+                self._disk_state(tx, each, "Attached")
+        elif action == "deallocate":
+            for each in self._disk_ids(rec):
+                self._disk_state(tx, each, "Reserved")
+            internal(rec)["agent"] = {"ready": False, "messages": []}
+        elif action == "powerOff":
+            internal(rec)["agent"] = {"ready": False, "messages": []}
+        self.tracked.save(tx, rec)
+        return None
 
     def _disk_state(self, tx: Txn, disk_id: str, wanted: str) -> None:
         disk = tx.get_resource(ids.key_of(disk_id))
@@ -418,9 +457,18 @@ class VirtualMachines:
         with self.store.transaction() as tx:
             rec = self.tracked.require(tx, rid)
             self._transition(rec, "generalize")
-            rec.body["_emu"]["generalized"] = True
-            rec.body["_emu"]["osState"] = "generalized"
+            internal(rec)["osState"] = "generalized"
             self.tracked.save(tx, rec)
+
+    def capture(self, rid: str) -> None:
+        """The legacy ``capture`` action: Azure serves it only for VMs with blob-based (unmanaged) disks."""
+        self.get(rid)
+        raise AzureError(
+            "The Capture action is only supported on a Virtual Machine with blob based disks. Please use the "
+            "'Image' resource APIs to create an Image from a managed Virtual Machine.",
+            code="OperationNotAllowed",
+            status=409,
+        )
 
     # run command -------------------------------------------------------------------------------------
     def begin_run_command(self, rid: str, body: dict[str, Any], tenant_id: str | None) -> OperationRecord:
@@ -443,7 +491,7 @@ class VirtualMachines:
                     f"Run command '{command_id}' is not supported for the {os_type} operating system.",
                     code="OperationNotAllowed",
                 )
-            busy = rec.body["_emu"].get("busy")
+            busy = internal(rec).get("busy")
             if busy:
                 running = self.operations.get(busy)
                 if running is not None and not running.done:
@@ -455,7 +503,7 @@ class VirtualMachines:
             op = self.operations.start_for(
                 tx,
                 rec,
-                kind=KINDS["runCommand"],
+                kind=KIND.op("runCommand"),
                 family=FAMILY,
                 tenant_id=tenant_id,
                 payload={
@@ -465,7 +513,7 @@ class VirtualMachines:
                 },
             )
             if not op.done:
-                rec.body["_emu"]["busy"] = op.id
+                internal(rec)["busy"] = op.id
                 self.tracked.save(tx, rec)
             return op
 
@@ -480,7 +528,7 @@ class VirtualMachines:
                 code="OperationNotAllowed",
                 status=409,
             )
-        if not rec.body["_emu"]["agent"]["ready"]:
+        if not internal(rec)["agent"]["ready"]:
             raise AzureError(
                 AGENT_NOT_READY.format(vm=rec.name), code="VMAgentStatusCommunicationError", status=409
             )
@@ -496,18 +544,17 @@ class VirtualMachines:
             "power": result.power,
             "windows": op.payload["commandId"] == "RunPowerShellScript",
         }
-        if result.hang_seconds > 0:
-            factor = self.clock.profile.factor or 1.0
+        if result.hang_seconds > 0:  # the script waits inside the guest: skipped under ``instant``
             self.tracked.save(tx, rec)
-            raise Reschedule(result.hang_seconds * factor, {"result": outcome})
+            raise Reschedule(result.hang_seconds, {"result": outcome}, simulated=True)
         return self._finish_run_command(tx, rec, outcome)
 
     def _finish_run_command(self, tx: Txn, rec: ResourceRecord, outcome: dict[str, Any]) -> Any:
-        rec.body["_emu"]["busy"] = None
+        internal(rec)["busy"] = None
         power = outcome.get("power")
         if power == "poweroff":
             self._transition(rec, "guest_poweroff")
-            rec.body["_emu"]["agent"] = {
+            internal(rec)["agent"] = {
                 "ready": False,
                 "messages": ["The guest operating system shut down."],
             }
@@ -522,8 +569,8 @@ class VirtualMachines:
     def _run_command_failed(self, tx: Txn, op: OperationRecord) -> None:
         assert op.resource_id is not None
         rec = tx.get_resource(ids.key_of(op.resource_id))
-        if rec is not None and rec.body["_emu"].get("busy") == op.id:
-            rec.body["_emu"]["busy"] = None
+        if rec is not None and internal(rec).get("busy") == op.id:
+            internal(rec)["busy"] = None
             tx.put_resource(rec)
 
     # delete ------------------------------------------------------------------------------------------
@@ -535,14 +582,17 @@ class VirtualMachines:
             self._transition(rec, "delete")
             self.tracked.save(tx, rec)
             return self.operations.start_for(
-                tx, rec, kind=KINDS["delete"], family=FAMILY, tenant_id=tenant_id
+                tx, rec, kind=KIND.op("delete"), family=FAMILY, tenant_id=tenant_id
             )
 
     def _complete_delete(self, tx: Txn, op: OperationRecord) -> None:
         assert op.resource_id is not None
         rec = tx.get_resource(ids.key_of(op.resource_id))
-        if rec is None:
-            return None
+        if rec is not None:
+            self.purge(tx, rec)
+
+    def purge(self, tx: Txn, rec: ResourceRecord) -> None:
+        """The VM goes; its disks and NICs are deleted or detached as their ``deleteOption`` says."""
         props = rec.body["properties"]
         storage = props["storageProfile"]
         for disk in [storage["osDisk"], *storage.get("dataDisks", [])]:
@@ -555,9 +605,10 @@ class VirtualMachines:
         for nic in props["networkProfile"]["networkInterfaces"]:
             self.network.detach(tx, nic["id"])
             if str((nic.get("properties") or {}).get("deleteOption", "Detach")).lower() == "delete":
-                tx.delete_resource(ids.key_of(nic["id"]))
+                found = tx.get_resource(ids.key_of(nic["id"]))
+                if found is not None:
+                    self.network.purge(tx, found)
         tx.delete_resource(rec.key)
-        return None
 
     @staticmethod
     def _disk_ids(rec: ResourceRecord) -> Sequence[str]:
@@ -602,10 +653,8 @@ class VirtualMachines:
             )
         return out
 
-    def identity_conflicts(self, subscription_ids: Sequence[str]) -> Any:
+    def identity_conflicts(self, subscription_ids: Sequence[str]) -> builtins.list[dict[str, Any]]:
         """VMs of these subscriptions sharing a SID, machine-id, SSH host key or computer name."""
-        from azemu.domain import conflicts
-
         return conflicts.groups(self.store, list(subscription_ids))
 
     # guest inspection --------------------------------------------------------------------------------

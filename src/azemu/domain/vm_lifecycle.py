@@ -1,17 +1,17 @@
-"""The virtual machine lifecycle as one declared table: power state x generalized flag.
+"""The virtual machine lifecycle as one declared table: power state x the generalized flag.
 
-``<state>`` is the power state; ``-generalized`` marks a VM that Azure has been told is generalized.
-Every VM mutation asks this table for its next state; a refused transition raises the Compute RP error
-named for that state below.
+Every VM mutation asks this table for its next state; a refused transition raises the Compute RP error the
+table names. What each state means - its power state (and the instance view's ``PowerState/…`` code),
+whether Azure has been told the VM is generalized, its ``provisioningState``, whether an operation is
+under way and where it leads - is declared here with it; nothing else parses state names.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
-from azemu.domain.errors import AzureError, OperationNotAllowed
-from azemu.domain.lifecycle import StateTable
+from azemu.domain.errors import OperationNotAllowed
+from azemu.domain.lifecycle import Refusals, State, StateTable
 
 # How the Compute RP names each action in its error messages.
 OPERATION_NAMES = {
@@ -27,64 +27,86 @@ OPERATION_NAMES = {
     "redeploy": "Redeploy VM",
     "reimage": "Reimage VM",
 }
-TRANSITIONAL = {
-    "starting": "running",
-    "stopping": "stopped",
-    "deallocating": "deallocated",
-    "restarting": "running",
-    "deallocating-generalized": "deallocated",
+
+# (power state, instance view code, display status) per power state
+POWER: Mapping[str, tuple[str, str]] = {
+    "starting": ("PowerState/starting", "VM starting"),
+    "running": ("PowerState/running", "VM running"),
+    "stopping": ("PowerState/stopping", "VM stopping"),
+    "stopped": ("PowerState/stopped", "VM stopped"),
+    "deallocating": ("PowerState/deallocating", "VM deallocating"),
+    "deallocated": ("PowerState/deallocated", "VM deallocated"),
 }
 
 
-def _name(action: str) -> str:
-    return OPERATION_NAMES.get(action, action)
+def _state(power: str, *, generalized: bool = False, settles_to: str | None = None, prov: str = "") -> State:
+    provisioning = prov or ("Updating" if settles_to else "Succeeded")
+    facts: dict[str, object] = {"power": power, "generalized": generalized}
+    if settles_to is not None:  # how the "ongoing operation" refusal names where the VM is going
+        facts["target"] = str(STATES_PLAIN.get(settles_to, settles_to)).capitalize()
+    return State(provisioning=provisioning, settles_to=settles_to, facts=facts)
 
 
-def _refuse(action: str, ctx: Mapping[str, Any]) -> AzureError:
-    state, vm = str(ctx.get("state")), ctx.get("name")
-    op = _name(action)
-    if state == "running" and action == "generalize":
-        return OperationNotAllowed(
-            f"Operation '{op}' is not allowed on VM '{vm}' since the VM is running. Please power off explicitly "
-            "in case you shut down the VM from inside the guest operating system."
-        )
-    if state.endswith("-generalized"):
-        return OperationNotAllowed(
-            f"Operation '{op}' is not allowed on VM '{vm}' since the VM is generalized."
-        )
-    if state == "deleting":
-        return OperationNotAllowed(
-            f"Operation '{op}' is not allowed on VM '{vm}' since the VM is marked for deletion. You can only retry "
-            "the Delete operation (or wait for an ongoing one to complete)."
-        )
-    if state in TRANSITIONAL:
-        return OperationNotAllowed(
-            f"An ongoing operation is changing power state of Virtual Machine {vm} to "
-            f"{TRANSITIONAL[state].capitalize()}. Please perform operation {op} after some time.",
-            code="OperationNotAllowed",
-        )
-    if state == "creating":
-        return OperationNotAllowed(
-            f"Operation '{op}' is not allowed on VM '{vm}' since another operation is in progress."
-        )
-    if state == "deallocated":
-        return OperationNotAllowed(
-            f"Operation '{op}' is not allowed on VM '{vm}' since the VM is either deallocated or marked to be "
-            "deallocated."
-        )
-    if state == "stopped" and action == "generalize":  # only the textbook table refuses this
-        return OperationNotAllowed(
-            f"Operation '{op}' is not allowed on VM '{vm}' since the VM is not deallocated. (azemu --rules textbook: "
-            "the AZ-104 chapter requires the VM to be deallocated before it is generalized or captured; Azure "
-            "itself accepts a stopped VM.)"
-        )
-    if state == "stopped":
-        return OperationNotAllowed("The operation requires the VM to be running (or set to run).")
-    return OperationNotAllowed(f"Operation '{op}' is not allowed on VM '{vm}' in its current state.")
+# the power state a transitional state settles to, as the refusal text names it
+STATES_PLAIN = {"running": "running", "stopped": "stopped", "deallocated": "deallocated"}
+STATES_PLAIN["deallocated-generalized"] = "deallocated"
+
+
+STATES: Mapping[str, State] = {
+    "creating": _state("starting", settles_to="running", prov="Creating"),
+    "running": _state("running"),
+    "starting": _state("starting", settles_to="running"),
+    "restarting": _state("starting", settles_to="running"),
+    "stopping": _state("stopping", settles_to="stopped"),
+    "stopped": _state("stopped"),
+    "deallocating": _state("deallocating", settles_to="deallocated"),
+    "deallocated": _state("deallocated"),
+    "stopped-generalized": _state("stopped", generalized=True),
+    "deallocating-generalized": _state(
+        "deallocating", generalized=True, settles_to="deallocated-generalized"
+    ),
+    "deallocated-generalized": _state("deallocated", generalized=True),
+    "deleting": _state("stopping", settles_to="deleted", prov="Deleting"),
+    "deleted": _state("stopped"),
+}
+
+_BUSY = (
+    "An ongoing operation is changing power state of Virtual Machine {name} to {target}. Please perform "
+    "operation {op} after some time."
+)
+_GENERALIZED = "Operation '{op}' is not allowed on VM '{name}' since the VM is generalized."
+REFUSALS = Refusals(
+    error=OperationNotAllowed,
+    default="Operation '{op}' is not allowed on VM '{name}' in its current state.",
+    action_names=OPERATION_NAMES,
+    by_state={
+        "creating": "Operation '{op}' is not allowed on VM '{name}' since another operation is in progress.",
+        "starting": _BUSY,
+        "restarting": _BUSY,
+        "stopping": _BUSY,
+        "deallocating": _BUSY,
+        "deallocating-generalized": _GENERALIZED,
+        "stopped-generalized": _GENERALIZED,
+        "deallocated-generalized": _GENERALIZED,
+        "deallocated": "Operation '{op}' is not allowed on VM '{name}' since the VM is either deallocated or "
+        "marked to be deallocated.",
+        "stopped": "The operation requires the VM to be running (or set to run).",
+        "deleting": "Operation '{op}' is not allowed on VM '{name}' since the VM is marked for deletion. You can "
+        "only retry the Delete operation (or wait for an ongoing one to complete).",
+    },
+    by_state_action={
+        ("running", "generalize"): "Operation '{op}' is not allowed on VM '{name}' since the VM is running. "
+        "Please power off explicitly in case you shut down the VM from inside the guest operating system.",
+        # only the textbook table refuses this
+        ("stopped", "generalize"): "Operation '{op}' is not allowed on VM '{name}' since the VM is not "
+        "deallocated. (azemu --rules textbook: the AZ-104 chapter requires the VM to be deallocated before it "
+        "is generalized or captured; Azure itself accepts a stopped VM.)",
+    },
+)
 
 
 _T: dict[str, dict[str, str]] = {
-    "creating": {"created": "running", "delete": "deleting"},
+    "creating": {"created": "running", "create_failed": "running", "delete": "deleting"},
     "running": {
         "start": "running",
         "powerOff": "stopping",
@@ -97,9 +119,9 @@ _T: dict[str, dict[str, str]] = {
         "guest_reboot": "running",
         "redeploy": "running",
     },
-    "starting": {"started": "running", "delete": "deleting"},
-    "restarting": {"restarted": "running", "delete": "deleting"},
-    "stopping": {"stopped": "stopped", "delete": "deleting"},
+    "starting": {"settle": "running", "delete": "deleting"},
+    "restarting": {"settle": "running", "delete": "deleting"},
+    "stopping": {"settle": "stopped", "delete": "deleting"},
     "stopped": {
         "start": "starting",
         "powerOff": "stopped",
@@ -108,7 +130,7 @@ _T: dict[str, dict[str, str]] = {
         "delete": "deleting",
         "update": "stopped",
     },
-    "deallocating": {"deallocated": "deallocated", "delete": "deleting"},
+    "deallocating": {"settle": "deallocated", "delete": "deleting"},
     "deallocated": {
         "start": "starting",
         "powerOff": "deallocated",
@@ -123,14 +145,14 @@ _T: dict[str, dict[str, str]] = {
         "capture": "stopped-generalized",
         "delete": "deleting",
     },
-    "deallocating-generalized": {"deallocated": "deallocated-generalized", "delete": "deleting"},
+    "deallocating-generalized": {"settle": "deallocated-generalized", "delete": "deleting"},
     "deallocated-generalized": {
         "deallocate": "deallocated-generalized",
         "generalize": "deallocated-generalized",
         "capture": "deallocated-generalized",
         "delete": "deleting",
     },
-    "deleting": {"deleted": "deleted"},
+    "deleting": {"settle": "deleted"},
 }
 
 AZURE = StateTable(
@@ -138,7 +160,8 @@ AZURE = StateTable(
     initial="creating",
     transitions=_T,
     terminal=frozenset({"deleted"}),
-    refusals={s: _refuse for s in [*_T, "deleted"]},
+    refusals={s: REFUSALS for s in [*_T, "deleted"]},
+    states_info=STATES,
 )
 
 # The seed chapter's rule: generalize (and capture) need a deallocated VM, not merely a stopped one.
@@ -147,21 +170,11 @@ TEXTBOOK = StateTable(
     initial="creating",
     transitions={**_T, "stopped": {k: v for k, v in _T["stopped"].items() if k != "generalize"}},
     terminal=frozenset({"deleted"}),
-    refusals={s: _refuse for s in [*_T, "deleted"]},
+    refusals={s: REFUSALS for s in [*_T, "deleted"]},
+    states_info=STATES,
 )
 
 
-def power_code(state: str) -> tuple[str, str]:
+def power_code(table: StateTable, state: str) -> tuple[str, str]:
     """(``PowerState/...`` code, display status) for the instance view."""
-    base = state.replace("-generalized", "")
-    return {
-        "creating": ("PowerState/starting", "VM starting"),
-        "running": ("PowerState/running", "VM running"),
-        "starting": ("PowerState/starting", "VM starting"),
-        "restarting": ("PowerState/starting", "VM starting"),
-        "stopping": ("PowerState/stopping", "VM stopping"),
-        "stopped": ("PowerState/stopped", "VM stopped"),
-        "deallocating": ("PowerState/deallocating", "VM deallocating"),
-        "deallocated": ("PowerState/deallocated", "VM deallocated"),
-        "deleting": ("PowerState/stopping", "VM stopping"),
-    }.get(base, ("PowerState/unknown", "VM status unknown"))
+    return POWER.get(str(table.fact(state, "power")), ("PowerState/unknown", "VM status unknown"))

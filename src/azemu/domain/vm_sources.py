@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from azemu.domain import catalog
+from azemu.domain.content import data_key
 from azemu.domain.errors import InvalidParameter
 from azemu.guest import api as guest_api
 from azemu.guest.machine import Guest
@@ -64,8 +65,6 @@ def platform(image_ref: dict[str, Any], loc: str, subscription: str, now: float)
 
 
 def managed_image(tx: Txn, images: Any, image_id: str, vm_id: str) -> OsSource:
-    from azemu.domain.images import data_key
-
     img = images.require_ready(tx, image_id, user=vm_id)
     os_disk = img.body["properties"]["storageProfile"]["osDisk"]
     return OsSource(
@@ -100,8 +99,6 @@ def gallery_version(
     subscription: str,
     client: dict[str, str],
 ) -> OsSource:
-    from azemu.domain.gallery_versions import data_key_of
-
     version, definition, image_out = gallery.resolve_for_vm(
         tx, image_ref, loc, tenant_id, subscription, client
     )
@@ -115,9 +112,9 @@ def gallery_version(
             int(images[str(lun)]["sizeInGB"]),
             images[str(lun)].get("hostCaching", "None"),
             None,
-            data_key_of(version.id, lun),
+            data_key(version.id, lun),
         )
-        for lun in version.body.get("_dataLuns", [])
+        for lun in version.internal.get("dataLuns", [])
         if str(lun) in images
     ]
     warnings = (
@@ -129,7 +126,7 @@ def gallery_version(
         os_type=dprops["osType"],
         hyper_v=dprops.get("hyperVGeneration", "V1"),
         architecture=dprops.get("architecture", "x64"),
-        size_gb=int(version.body["_sizeGB"]),
+        size_gb=int(version.internal["sizeGB"]),
         generalized=dprops["osState"] == "Generalized",
         image_out=image_out,
         creation={

@@ -1,15 +1,18 @@
-"""What every provider shares: the context handlers run in and small parsing helpers."""
+"""What every provider shares: the context handlers run in, and the standard ARM request/response steps
+(a resource's id from its route, a write from a request, the answers to PUT, DELETE and list)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from azemu.arm.http import Request
+from azemu.arm.http import Request, Response
+from azemu.arm.lro import accepted_headers
+from azemu.domain import ids, shapes
 from azemu.domain.emulator import Emulator
-from azemu.domain.errors import InvalidRequestContent
-from azemu.providers import shapes
+from azemu.domain.kinds import KindSpec, Write, Written
 from azemu.settings import Settings
+from azemu.state.records import OperationRecord
 
 
 @dataclass
@@ -18,31 +21,66 @@ class ProviderContext:
     settings: Settings
 
 
+def api_of(spec: KindSpec) -> tuple[str, str]:
+    """The (namespace, type) whose api-versions a route of ``spec`` checks."""
+    return spec.namespace, spec.api_type or spec.short
+
+
 def body_of(req: Request, shape: Any, *, required: bool = True) -> dict[str, Any]:
-    """The request's JSON object, checked against a shape (providers/shapes.py)."""
+    """The request's JSON object, checked against a shape (domain/shapes.py)."""
     body = req.json_object(required=required)
     shapes.check(body, shape)
     return body
 
 
-def parse_tags(value: Any) -> dict[str, str] | None:
-    """ARM tags: an object of string values (≤ 50 tags; names ≤ 512, values ≤ 256 characters)."""
-    if value is None:
-        return None
-    if not isinstance(value, dict) or not all(
-        isinstance(v, str | int | float | bool) for v in value.values()
-    ):
-        raise InvalidRequestContent(
-            "The request content was invalid and could not be deserialized: 'Error converting value to type "
-            "'System.Collections.Generic.Dictionary`2[System.String,System.String]'. Path 'tags'.'."
-        )
-    tags = {str(k): str(v) for k, v in value.items()}
-    if len(tags) > 50:
-        raise InvalidRequestContent("The number of tags exceeds the maximum of 50.", code="InvalidTagCount")
-    for k, v in tags.items():
-        if len(k) > 512 or len(v) > 256:
-            raise InvalidRequestContent(
-                f"The tag name '{k[:64]}' or its value exceeds the maximum length (512 for names, 256 for values).",
-                code="InvalidTagNameCharacters" if len(k) > 512 else "InvalidTagValueLength",
-            )
-    return tags
+def resource_id(req: Request, spec: KindSpec, *name_params: str) -> str:
+    """The id a route names: Azure's spelling of namespace and types, the client's spelling of names."""
+    p = req.params
+    return ids.resource_id(
+        p["subscriptionId"],
+        p["resourceGroupName"],
+        spec.namespace,
+        spec.short.split("/"),
+        [p[n] for n in name_params],
+    )
+
+
+def client_of(req: Request) -> dict[str, str]:
+    claims = req.claims or {}
+    return {"appid": str(claims.get("appid", "")), "oid": str(claims.get("oid", ""))}
+
+
+def write_of(req: Request, rid: str) -> Write:
+    """A PUT request as the domain's :class:`Write` (the registry checks its shape)."""
+    return Write(
+        rid=rid,
+        body=req.json_object(),
+        tenant_id=req.tenant_id,
+        api_version=req.api_version or "",
+        if_match=req.header("if-match"),
+        if_none_match=req.header("if-none-match"),
+        client=client_of(req),
+    )
+
+
+def put_response(
+    req: Request, emu: Emulator, written: Written, doc: dict[str, Any], *, location: bool = False
+) -> Response:
+    """201 (created) or 200, with the operation's headers while it runs."""
+    op = written.operation
+    headers = {} if op is None else accepted_headers(req, op, emu.clock, location=location)
+    return Response(201 if written.created else 200, doc, headers=headers)
+
+
+def accepted(req: Request, emu: Emulator, op: OperationRecord) -> Response:
+    """202 for an action or a delete that runs as a long-running operation."""
+    return Response(202, None, headers=accepted_headers(req, op, emu.clock))
+
+
+def deleted(req: Request, emu: Emulator, op: OperationRecord | None) -> Response:
+    """ARM's DELETE: 204 when there was nothing to delete, else 202 and the operation."""
+    return Response(204, None) if op is None else accepted(req, emu, op)
+
+
+def listed(items: list[dict[str, Any]]) -> Response:
+    return Response(200, {"value": items})

@@ -242,7 +242,18 @@ class Admin:
         return Response(200, {"removedBlobs": removed, **self.emu.content.stats()})
 
     def content_stats(self, req: Request) -> Response:
-        return Response(200, self.emu.content.stats())
+        audit = self.emu.content.last_audit
+        body: dict[str, Any] = dict(self.emu.content.stats())
+        if audit is not None:
+            body["audit"] = {
+                "at": iso(audit.at),
+                "references": audit.references,
+                "leakedReleased": audit.leaked,
+                "recounted": audit.recounted,
+                "orphansRemoved": audit.orphans,
+                "missing": audit.missing,
+            }
+        return Response(200, body)
 
     def identity_conflicts(self, req: Request) -> Response:
         subs = [s.id for s in self.emu.tenancy.subscriptions_of(req.tenant_id)]

@@ -7,8 +7,9 @@
                     subscription ownership checked (401/404 as Azure answers)
 5. api-version      checked against the resource type's published versions
 6. handler          provider code: parse, call the domain, shape the response
-7. error envelope   any AzureError becomes ``{"error": {...}}`` with its status; anything else is logged
-                    and answered as ``InternalServerError`` - never a stack trace
+7. error envelope   any AzureError becomes ``{"error": {...}}`` with its status; anything else is a bug in
+                    azemu: logged with its request id and answered as ``InternalServerError`` - never a
+                    stack trace (bad input is refused before it reaches code that could raise)
 
 Stages run inline in one callable rather than as nested middleware objects: this is the hot path.
 """
@@ -24,16 +25,15 @@ import os
 import time
 from typing import Any
 
-from azemu.arm import apiversions
 from azemu.arm.http import MAX_BODY, FileBody, Request, Response, too_large
 from azemu.arm.lro import OperationEndpoints
 from azemu.arm.router import Router
 from azemu.clock.jobs import JobRunner
+from azemu.domain import apiversions
 from azemu.domain.emulator import Emulator
 from azemu.domain.errors import (
     AzureError,
     InternalServerError,
-    InvalidRequestContent,
     InvalidResourceType,
     MethodNotAllowed,
     NotFound,
@@ -125,9 +125,16 @@ class AzemuApp:
         # allocates many short-lived objects and young-generation collections stay cheap.
         gc.collect()
         gc.freeze()
-        swept = self.emulator.content.sweep_orphans()
-        if swept:
-            log.info("removed %d orphaned content blob(s) left by an interrupted write", swept)
+        audit = self.emulator.content.audit(self.emulator.clock.now())
+        if audit.leaked or audit.recounted or audit.orphans or audit.missing:
+            log.warning(
+                "content audit: released %d leaked reference(s), recounted %d blob(s), removed %d orphaned "
+                "blob(s), %d referenced blob(s) missing",
+                len(audit.leaked),
+                audit.recounted,
+                audit.orphans,
+                len(audit.missing),
+            )
         resumed = self.emulator.operations.resume()
         if resumed:
             log.info("resumed %d unfinished operation(s) after restart", resumed)
@@ -159,26 +166,6 @@ class AzemuApp:
             response = self._dispatch(req)
         except AzureError as err:
             response = Response(err.status, err.to_body(), headers=dict(err.headers))
-        except (TypeError, AttributeError, KeyError, ValueError) as exc:
-            if not req.body.strip():
-                log.exception("unhandled error on %s %s (request %s)", method, scope["path"], request_id)
-                internal = InternalServerError(
-                    f"The server encountered an internal error. Please retry the request. (request id {request_id})"
-                )
-                response = Response(internal.status, internal.to_body())
-            else:
-                # a body whose shape no check anticipated: the client's input, answered as ARM does
-                log.warning(
-                    "request %s: body of unexpected shape (%s: %s)",
-                    request_id,
-                    type(exc).__name__,
-                    exc,
-                    exc_info=True,
-                )
-                bad = InvalidRequestContent(
-                    f"The request content was invalid and could not be deserialized: '{type(exc).__name__}: {exc}'."
-                )
-                response = Response(bad.status, bad.to_body())
         except Exception:
             log.exception("unhandled error on %s %s (request %s)", method, scope["path"], request_id)
             internal = InternalServerError(

@@ -9,7 +9,7 @@ from pathlib import Path
 import uvicorn
 
 from azemu.clock.clock import Clock
-from azemu.domain.emulator import Emulator, Rules
+from azemu.domain.emulator import Emulator, IncompatibleStore, Rules
 from azemu.server.app import AzemuApp
 from azemu.server.datadir import DataDir, open_data_dir
 from azemu.server.tokens import TokenService
@@ -55,7 +55,11 @@ def configure_logging(settings: Settings, data: DataDir) -> None:
 
 
 def serve(settings: Settings) -> None:
-    app, data = build_app(settings)
+    try:
+        app, data = build_app(settings)
+    except IncompatibleStore as exc:
+        print(f"azemu: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     configure_logging(settings, data)
     logging.getLogger("azemu.server").info(
         "azemu serving %s (data dir %s, %s, latency %s, rules %s)",

@@ -35,7 +35,13 @@ class ServicePrincipalRecord:
 
 @dataclass
 class ResourceRecord:
-    """One ARM resource. ``key`` is the lower-cased id; ``id`` keeps the case of creation."""
+    """One ARM resource. ``key`` is the lower-cased id; ``id`` keeps the case of creation.
+
+    ``body`` is the resource's ARM document as azemu keeps it (``tags``, ``properties``, ``sku`` ...: only
+    what a client may see); ``internal`` holds what the platform knows and never shows (a VM's guest
+    identity and agent state, an image's content source, a version's replication plan ...), typed per
+    kind in the domain.
+    """
 
     id: str
     type: str
@@ -49,6 +55,7 @@ class ResourceRecord:
     created_at: float
     changed_at: float
     parent_key: str | None = None
+    internal: dict[str, Any] = field(default_factory=dict)
 
     @property
     def key(self) -> str:

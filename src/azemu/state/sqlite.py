@@ -7,6 +7,7 @@ what SQLite wants anyway. ``synchronous=FULL`` makes every acknowledged commit s
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -125,11 +126,27 @@ class SqliteTxn:
     """``cache`` (read views only) holds committed resource documents as JSON text: immutable, so a reader
     can never alter it, and writes drop their key from it."""
 
+    _savepoints = itertools.count(1)
+
     def __init__(self, conn: Connection, raw: Any, cache: dict[str, str], readonly: bool) -> None:
         self.conn = conn
         self.raw = raw  # the sqlite3.Connection under ``conn``
         self.cache = cache
         self.readonly = readonly
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        name = f"sp{next(self._savepoints)}"
+        self.raw.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self.raw.execute(f"ROLLBACK TO {name}")
+            self.raw.execute(f"RELEASE {name}")
+            self.cache.clear()  # a write undone here may have dropped or changed what the cache mirrors
+            raise
+        else:
+            self.raw.execute(f"RELEASE {name}")
 
     def _point(self, sql: str, key: str) -> Any:
         row = self.raw.execute(sql, (key,)).fetchone()
@@ -257,6 +274,18 @@ class SqliteTxn:
     def delete_content(self, key: str) -> None:
         self.conn.execute(delete(contents).where(contents.c.key == key.lower()))
 
+    def list_content(self, owner: str | None = None) -> list[tuple[str, str]]:
+        if owner is None:
+            rows = self.raw.execute("SELECT key, data FROM contents ORDER BY key")
+        else:
+            k = owner.lower()
+            # a range per separator rather than LIKE: resource names may contain LIKE's '_' and '%'
+            rows = self.raw.execute(
+                "SELECT key, data FROM contents WHERE key = ? OR (key > ? AND key < ?) OR (key > ? AND key < ?)",
+                (k, k + "#", k + "#\uffff", k + "@", k + "@\uffff"),
+            )
+        return [(str(r[0]), str(r[1])) for r in rows]
+
     # content reference counts ------------------------------------------------------------------------
     def change_refs(self, deltas: dict[str, int]) -> None:
         for digest, delta in deltas.items():
@@ -275,6 +304,13 @@ class SqliteTxn:
 
     def live_refs(self) -> list[str]:
         return [r[0] for r in self.raw.execute("SELECT digest FROM blob_refs WHERE count > 0")]
+
+    def all_refs(self) -> dict[str, int]:
+        return {str(r[0]): int(r[1]) for r in self.raw.execute("SELECT digest, count FROM blob_refs")}
+
+    def set_refs(self, counts: dict[str, int]) -> None:
+        self.raw.execute("DELETE FROM blob_refs")
+        self.raw.executemany("INSERT INTO blob_refs (digest, count) VALUES (?, ?)", list(counts.items()))
 
     # settings --------------------------------------------------------------------------------------
     def get_setting(self, name: str) -> str | None:

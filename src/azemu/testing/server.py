@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import socket
@@ -126,8 +127,10 @@ class AzemuServer:
         return self.start()
 
     def close(self) -> None:
+        """Stop, and remove the data directory azemu made (kept, with its server log, when the environment
+        sets ``AZEMU_KEEP_TEST_DATA=1``: the place to look when a test fails)."""
         self.stop()
-        if self._own_dir:
+        if self._own_dir and os.environ.get("AZEMU_KEEP_TEST_DATA") != "1":
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def __enter__(self) -> AzemuServer:

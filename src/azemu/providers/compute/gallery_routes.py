@@ -3,54 +3,34 @@ sharing, and the shared / community gallery read paths."""
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from azemu.arm.http import Request, Response
-from azemu.arm.lro import accepted_headers
-from azemu.arm.router import Router
-from azemu.domain import ids, regions
+from azemu.arm.router import Handler, Router
+from azemu.domain import gallery_versions, regions, shapes
 from azemu.domain.errors import NotFound
-from azemu.domain.gallery import DEFINITION, GALLERY, VERSION
-from azemu.providers import shapes
-from azemu.providers.base import ProviderContext, body_of, parse_tags
+from azemu.domain.gallery import DEFINITION, DEFINITION_KIND, GALLERY, GALLERY_KIND, VERSION, document
+from azemu.domain.kinds import KindSpec, Written
+from azemu.providers.base import (
+    ProviderContext,
+    accepted,
+    api_of,
+    body_of,
+    deleted,
+    listed,
+    put_response,
+    resource_id,
+    write_of,
+)
 from azemu.state.records import ResourceRecord
 
-CP = "Microsoft.Compute"
 RG = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Compute"
 SUB = "/subscriptions/{subscriptionId}/providers/Microsoft.Compute"
 G = RG + "/galleries/{gallery}"
 D = G + "/images/{image}"
 V = D + "/versions/{version}"
-
-
-def _state(rec: ResourceRecord) -> str:
-    return (
-        rec.state if rec.state in ("Creating", "Updating", "Succeeded", "Failed", "Deleting") else "Succeeded"
-    )
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items() if not k.startswith("_")}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    return value
-
-
-def document(rec: ResourceRecord, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    props = _clean(copy.deepcopy(rec.body["properties"]))
-    props["provisioningState"] = _state(rec)
-    if extra:
-        props.update(extra)
-    return {
-        "name": rec.name,
-        "id": rec.id,
-        "type": rec.type,
-        "location": rec.location,
-        "tags": rec.body.get("tags") or {},
-        "properties": props,
-    }
+_NAMES = ("gallery", "image", "version")
+_KINDS = (GALLERY_KIND, DEFINITION_KIND, gallery_versions.KIND)
 
 
 class GalleryProvider:
@@ -58,27 +38,17 @@ class GalleryProvider:
         self.emu = ctx.emulator
 
     def _id(self, req: Request, depth: int) -> str:
-        p = req.params
-        types = ["galleries", "images", "versions"][:depth]
-        names = [p["gallery"], p.get("image", ""), p.get("version", "")][:depth]
-        return ids.resource_id(p["subscriptionId"], p["resourceGroupName"], CP, types, names)
+        spec: KindSpec = _KINDS[depth - 1]
+        return resource_id(req, spec, *_NAMES[:depth])
 
-    def _body(self, req: Request, shape: Any) -> dict[str, Any]:
-        body = body_of(req, shape)
-        body["tags"] = parse_tags(body.get("tags"))
-        return body
+    def _put(self, depth: int) -> Handler:
+        def handler(req: Request) -> Response:
+            written = self.emu.kinds.put(write_of(req, self._id(req, depth)))
+            return put_response(req, self.emu, written, document(written.record))
+
+        return handler
 
     # galleries ---------------------------------------------------------------------------------------
-    def put_gallery(self, req: Request) -> Response:
-        rec, created, op = self.emu.galleries.put_gallery(
-            self._id(req, 1), self._body(req, shapes.GALLERY), req.tenant_id
-        )
-        return Response(
-            201 if created else 200,
-            document(rec),
-            headers=accepted_headers(req, op, self.emu.clock, location=False),
-        )
-
     def get_gallery(self, req: Request) -> Response:
         return Response(200, document(self.emu.galleries.get(self._id(req, 1))))
 
@@ -86,83 +56,42 @@ class GalleryProvider:
         recs = self.emu.galleries.list_galleries(
             req.params["subscriptionId"], req.params.get("resourceGroupName")
         )
-        return Response(200, {"value": [document(r) for r in recs]})
+        return listed([document(r) for r in recs])
 
     def delete_gallery(self, req: Request) -> Response:
-        return self._deleted(req, self.emu.galleries.delete_gallery(self._id(req, 1), req.tenant_id))
+        return deleted(req, self.emu, self.emu.galleries.delete_gallery(self._id(req, 1), req.tenant_id))
 
     def share(self, req: Request) -> Response:
         op = self.emu.galleries.share(self._id(req, 1), body_of(req, shapes.SHARE), req.tenant_id)
-        return Response(202, None, headers=accepted_headers(req, op, self.emu.clock))
-
-    def _deleted(self, req: Request, op: Any) -> Response:
-        if op is None:
-            return Response(204, None)
-        return Response(202, None, headers=accepted_headers(req, op, self.emu.clock))
+        return accepted(req, self.emu, op)
 
     # definitions -------------------------------------------------------------------------------------
-    def put_definition(self, req: Request) -> Response:
-        rec, created, op = self.emu.galleries.put_definition(
-            self._id(req, 2), self._body(req, shapes.DEFINITION), req.tenant_id, req.api_version or ""
-        )
-        return Response(
-            201 if created else 200,
-            document(rec),
-            headers=accepted_headers(req, op, self.emu.clock, location=False),
-        )
-
     def patch_definition(self, req: Request) -> Response:
-        rid = self._id(req, 2)
-        current = self.emu.galleries.get(rid)
-        body = self._body(req, shapes.DEFINITION)
-        merged = {
-            "location": current.location,
-            "tags": body.get("tags") if body.get("tags") is not None else current.body.get("tags"),
-            "properties": {**_clean(current.body["properties"]), **(body.get("properties") or {})},
-        }
-        rec, _, op = self.emu.galleries.put_definition(rid, merged, req.tenant_id, req.api_version or "")
-        return Response(200, document(rec), headers=accepted_headers(req, op, self.emu.clock, location=False))
+        body = body_of(req, shapes.DEFINITION)
+        rec, _, op = self.emu.galleries.patch_definition(
+            self._id(req, 2), body, req.tenant_id, req.api_version or ""
+        )
+        return put_response(req, self.emu, _updated(rec, op), document(rec))
 
     def get_definition(self, req: Request) -> Response:
         return Response(200, document(self.emu.galleries.get(self._id(req, 2))))
 
     def list_definitions(self, req: Request) -> Response:
         recs = self.emu.galleries.list_children(self._id(req, 1), DEFINITION)
-        return Response(200, {"value": [document(r) for r in recs]})
+        return listed([document(r) for r in recs])
 
     def delete_definition(self, req: Request) -> Response:
-        return self._deleted(req, self.emu.galleries.delete_definition(self._id(req, 2), req.tenant_id))
+        return deleted(req, self.emu, self.emu.galleries.delete_definition(self._id(req, 2), req.tenant_id))
 
     # versions ----------------------------------------------------------------------------------------
     def _version_doc(self, rec: ResourceRecord, expand: bool) -> dict[str, Any]:
         extra = {"replicationStatus": self.emu.gallery_versions.replication_status(rec)} if expand else None
         return document(rec, extra)
 
-    def put_version(self, req: Request) -> Response:
-        rec, created, op = self.emu.gallery_versions.create_or_update(
-            self._id(req, 3), self._body(req, shapes.VERSION), req.tenant_id
-        )
-        return Response(
-            201 if created else 200,
-            self._version_doc(rec, False),
-            headers=accepted_headers(req, op, self.emu.clock, location=False),
-        )
-
     def patch_version(self, req: Request) -> Response:
-        rid = self._id(req, 3)
-        current = self.emu.gallery_versions.get(rid)
-        body = self._body(req, shapes.VERSION)
-        merged = {
-            "location": current.location,
-            "tags": body.get("tags") if body.get("tags") is not None else current.body.get("tags"),
-            "properties": body.get("properties") or {},
-        }
-        rec, _, op = self.emu.gallery_versions.create_or_update(rid, merged, req.tenant_id)
-        return Response(
-            200,
-            self._version_doc(rec, False),
-            headers=accepted_headers(req, op, self.emu.clock, location=False),
-        )
+        body = body_of(req, shapes.VERSION)
+        rec, _, op = self.emu.gallery_versions.patch(self._id(req, 3), body, req.tenant_id)
+        return put_response(req, self.emu, _updated(rec, op), document(rec))
 
     def get_version(self, req: Request) -> Response:
         expand = (req.query.get("$expand") or "").lower() == "replicationstatus"
@@ -170,10 +99,10 @@ class GalleryProvider:
 
     def list_versions(self, req: Request) -> Response:
         recs = self.emu.galleries.list_children(self._id(req, 2), VERSION)
-        return Response(200, {"value": [self._version_doc(r, False) for r in recs]})
+        return listed([document(r) for r in recs])
 
     def delete_version(self, req: Request) -> Response:
-        return self._deleted(req, self.emu.gallery_versions.begin_delete(self._id(req, 3), req.tenant_id))
+        return deleted(req, self.emu, self.emu.gallery_versions.begin_delete(self._id(req, 3), req.tenant_id))
 
     # shared and community galleries (read paths) -----------------------------------------------------
     def _shared(self, req: Request) -> ResourceRecord:
@@ -196,7 +125,7 @@ class GalleryProvider:
             "location": loc,
             "identifier": {"uniqueId": uid},
         }
-        props = _clean(rec.body["properties"])
+        props = rec.body["properties"]
         if rec.type == DEFINITION:
             out["properties"] = {
                 k: props[k]
@@ -288,25 +217,28 @@ class GalleryProvider:
 def register(router: Router, ctx: ProviderContext) -> None:
     c = GalleryProvider(ctx)
     r = router.add
-    ga, da, va = (CP, "galleries"), (CP, "galleries/images"), (CP, "galleries/images/versions")
+    ga, da, va = (api_of(k) for k in _KINDS)
     r("GET", RG + "/galleries", c.list_galleries, api=ga)
     r("GET", SUB + "/galleries", c.list_galleries, api=ga)
-    r("PUT", G, c.put_gallery, api=ga)
-    r("PATCH", G, c.put_gallery, api=ga)
+    r("PUT", G, c._put(1), api=ga)
+    r("PATCH", G, c._put(1), api=ga)
     r("GET", G, c.get_gallery, api=ga)
     r("DELETE", G, c.delete_gallery, api=ga)
     r("POST", G + "/share", c.share, api=ga)
     r("GET", G + "/images", c.list_definitions, api=da)
-    r("PUT", D, c.put_definition, api=da)
+    r("PUT", D, c._put(2), api=da)
     r("PATCH", D, c.patch_definition, api=da)
     r("GET", D, c.get_definition, api=da)
     r("DELETE", D, c.delete_definition, api=da)
     r("GET", D + "/versions", c.list_versions, api=va)
-    r("PUT", V, c.put_version, api=va)
+    r("PUT", V, c._put(3), api=va)
     r("PATCH", V, c.patch_version, api=va)
     r("GET", V, c.get_version, api=va)
     r("DELETE", V, c.delete_version, api=va)
-    sg, cg = (CP, "locations/sharedGalleries"), (CP, "locations/communityGalleries")
+    sg, cg = (
+        ("Microsoft.Compute", "locations/sharedGalleries"),
+        ("Microsoft.Compute", "locations/communityGalleries"),
+    )
     base_s = SUB + "/locations/{location}/sharedGalleries"
     base_c = SUB + "/locations/{location}/communityGalleries"
     r("GET", base_s, c.list_shared, api=sg)
@@ -316,3 +248,7 @@ def register(router: Router, ctx: ProviderContext) -> None:
         r("GET", base + "/{gallery}/images/{image}", c._read(kind, 1, False), api=api)
         r("GET", base + "/{gallery}/images/{image}/versions", c._read(kind, 2, True), api=api)
         r("GET", base + "/{gallery}/images/{image}/versions/{version}", c._read(kind, 2, False), api=api)
+
+
+def _updated(rec: ResourceRecord, op: Any) -> Written:
+    return Written(rec, False, op)

@@ -7,8 +7,9 @@ from azemu.arm.lro import accepted_headers
 from azemu.arm.router import Router
 from azemu.domain import regions
 from azemu.domain.errors import AzureError, InvalidResourceNamespace, resource_group_not_found
-from azemu.domain.resources import Resources, parse_filter
-from azemu.providers.base import ProviderContext, body_of, parse_tags
+from azemu.domain.resourcegroups import document as group_document
+from azemu.domain.resources import Resources, parse_filter, parse_tags
+from azemu.providers.base import ProviderContext, body_of
 from azemu.providers.resources import views
 
 RES = "Microsoft.Resources"
@@ -113,15 +114,17 @@ class ResourcesProvider:
             if_match=req.header("if-match"),
             if_none_match=req.header("if-none-match"),
         )
-        return Response(201 if created else 200, views.resource_group(rec), headers={"ETag": rec.etag})
+        return Response(201 if created else 200, group_document(rec), headers={"ETag": rec.etag})
 
     def get_group(self, req: Request) -> Response:
-        rec = self.emu.resource_groups.get(req.params["subscriptionId"], req.params["resourceGroupName"])
-        return Response(200, views.resource_group(rec), headers={"ETag": rec.etag})
+        rec = self.emu.resource_groups.get_group(
+            req.params["subscriptionId"], req.params["resourceGroupName"]
+        )
+        return Response(200, group_document(rec), headers={"ETag": rec.etag})
 
     def head_group(self, req: Request) -> Response:
         try:
-            self.emu.resource_groups.get(req.params["subscriptionId"], req.params["resourceGroupName"])
+            self.emu.resource_groups.get_group(req.params["subscriptionId"], req.params["resourceGroupName"])
         except AzureError as err:
             return Response(err.status, None)
         return Response(204, None)
@@ -137,11 +140,11 @@ class ResourcesProvider:
             patch,
             if_match=req.header("if-match"),
         )
-        return Response(200, views.resource_group(rec), headers={"ETag": rec.etag})
+        return Response(200, group_document(rec), headers={"ETag": rec.etag})
 
     def delete_group(self, req: Request) -> Response:
         name = req.params["resourceGroupName"]
-        op = self.emu.resource_groups.begin_delete(
+        op = self.emu.resource_groups.begin_delete_group(
             req.params["subscriptionId"], name, req.tenant_id, if_match=req.header("if-match")
         )
         if op is None:
@@ -160,7 +163,7 @@ class ResourcesProvider:
             match = {k.lower(): v.lower() for k, v in tags.items()}
             return tag_name in match and (tag_value is None or match[tag_name] == tag_value)
 
-        items = [views.resource_group(g) for g in groups if keep(g.body.get("tags") or {})]
+        items = [group_document(g) for g in groups if keep(g.body.get("tags") or {})]
         top = req.query.get("$top")
         if top and top.isdigit():
             items = items[: int(top)]
@@ -170,7 +173,7 @@ class ResourcesProvider:
     def list_resources(self, req: Request) -> Response:
         rg = req.params.get("resourceGroupName")
         if rg is not None:
-            self.emu.resource_groups.get(req.params["subscriptionId"], rg)
+            self.emu.resource_groups.get_group(req.params["subscriptionId"], rg)
         recs = self.emu.resources.list(req.params["subscriptionId"], rg, req.query.get("$filter"))
         items = [Resources.generic_view(r) for r in recs]
         top = req.query.get("$top")

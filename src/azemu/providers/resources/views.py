@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from azemu.arm import apiversions
-from azemu.domain import regions
-from azemu.state.records import ResourceRecord, SubscriptionRecord, TenantRecord
+from azemu.domain import apiversions, regions
+from azemu.state.records import SubscriptionRecord, TenantRecord
 
 DEFAULT_REGISTERED = frozenset(
     {"microsoft.resources", "microsoft.compute", "microsoft.network", "microsoft.authorization"}
@@ -68,20 +67,6 @@ def location(sub_id: str, region: dict[str, Any]) -> dict[str, Any]:
         "regionalDisplayName": region.get("regionalDisplayName", region["displayName"]),
         "metadata": meta,
     }
-
-
-def resource_group(rec: ResourceRecord) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": rec.id,
-        "name": rec.name,
-        "type": rec.type,
-        "location": rec.location,
-        "tags": rec.body.get("tags") or {},
-        "properties": {"provisioningState": "Deleting" if rec.state == "Deleting" else "Succeeded"},
-    }
-    if rec.body.get("managedBy"):
-        body["managedBy"] = rec.body["managedBy"]
-    return body
 
 
 def namespaces() -> dict[str, str]:

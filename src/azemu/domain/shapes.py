@@ -12,6 +12,8 @@ from typing import Any
 
 from azemu.domain.errors import InvalidRequestContent
 
+Shape = Any  # a type, a dict of key -> Shape, or a one-element list [Shape]
+
 _NAMES = {
     str: "System.String",
     int: "System.Int32",
@@ -154,7 +156,7 @@ NETWORK = {
 }
 
 
-def check(value: Any, shape: Any, path: str = "") -> None:
+def check(value: Any, shape: Shape, path: str = "") -> None:
     """Raise ARM's InvalidRequestContent where ``value`` does not have ``shape``."""
     if value is None:
         return
