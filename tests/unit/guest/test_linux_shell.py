@@ -224,7 +224,8 @@ def test_if_for_while(g: Guest) -> None:
     )
     assert (res.exit_code, res.stdout) == (0, "yes\nelif\nuser-a\nuser-b\ni=3\n")
     assert sh(g, "set -e; if false; then echo x; fi; echo after").stdout == "after\n"
-    assert sh(g, "if true; then echo x").stderr == "bash: line 1: syntax error: unexpected end of file\n"
+    # bash counts the end of the file as the line after the last one
+    assert sh(g, "if true; then echo x").stderr == "bash: line 2: syntax error: unexpected end of file\n"
 
 
 def test_here_documents(g: Guest) -> None:

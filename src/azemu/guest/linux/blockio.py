@@ -6,7 +6,7 @@ import os
 import re
 
 from azemu.guest.fs import FsError
-from azemu.guest.linux.shell import Io, Shell, command, strerror
+from azemu.guest.linux.shcore import Io, Shell, command, strerror
 
 _UNITS = {
     "": 1,

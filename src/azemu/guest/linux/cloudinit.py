@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from azemu.guest.linux import sysstate
+from azemu.guest.linux import packages, sysstate
 from azemu.guest.linux.conf import cloud_init_enabled
-from azemu.guest.linux.shell import Io, Shell, command
+from azemu.guest.linux.shcore import Io, Shell, command
 
 CLOUD_DIR = "/var/lib/cloud"
 LOGS = ("/var/log/cloud-init.log", "/var/log/cloud-init-output.log")
@@ -123,8 +123,6 @@ def _status(sh: Shell, args: list[str], io: Io) -> int:
 
 @command("cloud-init")
 def _cloud_init(sh: Shell, argv: list[str], io: Io) -> int:
-    from azemu.guest.linux import packages
-
     if not packages.is_installed(sh.fs, sh.distro, "cloud-init"):
         sh.bash_error(io, f"{argv[0]}: command not found")
         return 127

@@ -14,6 +14,7 @@ from azemu.guest.linux import accounts, hostkeys, sysstate
 from azemu.guest.linux.distro import Distro
 from azemu.guest.linux.ovfenv import ovf_env_xml
 from azemu.guest.linux.sha512crypt import sha512_crypt
+from azemu.guest.linux.shell import run_shell
 from azemu.guest.machine import ExecContext, Guest, OsProfile
 
 CLOUD = "/var/lib/cloud"
@@ -219,8 +220,6 @@ def _ssh_pwauth(fs: GuestFS, distro: Distro, allow: bool, now: float) -> None:
 
 
 def _run_user_script(guest: Guest, ctx: ExecContext, inst: str, script: str, result: CloudInitRun) -> None:
-    from azemu.guest.linux.shell import run_shell
-
     fs = guest.fs
     fs.write(f"{inst}/scripts/part-001", script, 0o700, mtime=ctx.now)
     res = run_shell(guest, script.splitlines()[1:], [], ctx, record=False)

@@ -9,7 +9,7 @@ import time
 
 from azemu.guest.fs import FsError
 from azemu.guest.linux import accounts
-from azemu.guest.linux.shell import Io, Shell, command, strerror
+from azemu.guest.linux.shcore import Io, Shell, command, strerror
 
 
 def _split_opts(
@@ -265,7 +265,7 @@ def _chown(sh: Shell, argv: list[str], io: Io) -> int:
     uid = gid = None
     if user_part:
         user = accounts.get_user(sh.fs, user_part)
-        if user is None and not user_part.isdigit():
+        if user is None and not re.fullmatch(r"[0-9]{1,9}", user_part):
             io.error(f"chown: invalid user: '{spec}'")
             return 1
         uid = user.uid if user else int(user_part)
@@ -273,7 +273,7 @@ def _chown(sh: Shell, argv: list[str], io: Io) -> int:
             gid = user.gid
     if group_part:
         grp = accounts.group_by_name(sh.fs, group_part)
-        if grp is None and not group_part.isdigit():
+        if grp is None and not re.fullmatch(r"[0-9]{1,9}", group_part):
             io.error(f"{argv[0]}: invalid group: '{spec}'")
             return 1
         gid = grp[1] if grp else int(group_part)
@@ -293,7 +293,7 @@ def _chown(sh: Shell, argv: list[str], io: Io) -> int:
 def _mkdir(sh: Shell, argv: list[str], io: Io) -> int:
     flags, values, targets = _split_opts(argv[1:], {"-m"})
     parents = bool(flags & {"-p", "--parents"})
-    mode = int(values["-m"], 8) if "-m" in values and values["-m"].isdigit() else 0o755
+    mode = int(values["-m"], 8) if "-m" in values and re.fullmatch(r"[0-7]{1,4}", values["-m"]) else 0o755
     if not targets:
         io.error("mkdir: missing operand\nTry 'mkdir --help' for more information.")
         return 1
@@ -347,6 +347,9 @@ def _truncate(sh: Shell, argv: list[str], io: Io) -> int:
             "truncate: you must specify either '--size' or '--reference'\n"
             "Try 'truncate --help' for more information."
         )
+        return 1
+    if not re.fullmatch(r"[+-]?\d+", size) or int(size.lstrip("+-")) > _MAX_FILE:
+        io.error(f"truncate: Invalid number: '{size}'")
         return 1
     rc = 0
     for t in targets:
@@ -471,6 +474,9 @@ def _ln(sh: Shell, argv: list[str], io: Io) -> int:
     return 0
 
 
+_MAX_FILE = 2 * 1024**3  # a guard: a guest's files live in memory
+
+
 # text filters ----------------------------------------------------------------------------------------
 def bre_to_python(pattern: str, extended: bool) -> str:
     """POSIX BRE/ERE to a Python regex (enough for grep/sed one-liners)."""
@@ -512,6 +518,12 @@ def _grep(sh: Shell, argv: list[str], io: Io) -> int:
         io.error("grep: Unmatched ( or \\(")
         return 2
     invert, count, quiet = "-v" in flags, "-c" in flags, bool(flags & {"-q", "--quiet"})
+    max_count = None
+    if "-m" in values:
+        if not re.fullmatch(r"-?\d+", values["-m"]):
+            io.error("grep: invalid max count")
+            return 2
+        max_count = int(values["-m"])
     files = args
     if "-r" in flags or "-R" in flags:
         files = [p for t in (args or ["."]) for p in sh.fs.walk(sh.path(t)) if sh.fs.is_file(p)]
@@ -531,7 +543,7 @@ def _grep(sh: Shell, argv: list[str], io: Io) -> int:
                 if not count and "-l" not in flags:
                     prefix = (f"{name}:" if multi else "") + (f"{lineno}:" if "-n" in flags else "")
                     io.write(f"{prefix}{line}\n")
-                if "-m" in values and n >= int(values["-m"]):
+                if max_count is not None and n >= max_count:
                     break
         if count:
             io.write((f"{name}:" if multi else "") + f"{n}\n")
@@ -543,7 +555,14 @@ def _grep(sh: Shell, argv: list[str], io: Io) -> int:
 
 
 def _sed_script(expr: str) -> list[tuple[str, str, str, str]] | None:
-    """Parse ``s/a/b/flags`` and ``/re/d`` commands separated by ``;``."""
+    """Parse ``s/a/b/flags`` and ``/re/d`` commands separated by ``;``; None when it is not one."""
+    try:
+        return _sed_commands(expr)
+    except ValueError:
+        return None
+
+
+def _sed_commands(expr: str) -> list[tuple[str, str, str, str]] | None:
     cmds: list[tuple[str, str, str, str]] = []
     i = 0
     while i < len(expr):
@@ -600,12 +619,21 @@ def _sed_apply(cmds: list[tuple[str, str, str, str]], text: str, extended: bool)
                     deleted = True
                     break
                 continue
-            py_repl = re.sub(r"\\(\d)", r"\\g<\1>", repl.replace("\\&", "\0")).replace("&", r"\g<0>")
-            py_repl = py_repl.replace("\0", "&")
-            body = rx.sub(py_repl, body, count=0 if "g" in sflags else 1)
+            body = rx.sub(_sed_repl(repl), body, count=0 if "g" in sflags else 1)
         if not deleted:
             out.append(body + nl)
     return "".join(out)
+
+
+def _sed_regex_error(e: Exception) -> str:
+    text = str(e)
+    if "group" in text:
+        return "invalid reference \\1 on `s' command's RHS"
+    if "parenthesis" in text:
+        return "Unmatched ( or \\("
+    if "bracket" in text or "character set" in text:
+        return "unterminated address regex"
+    return "Invalid preceding regular expression"
 
 
 @command("sed")
@@ -637,6 +665,29 @@ def _sed(sh: Shell, argv: list[str], io: Io) -> int:
             f"sed: -e expression #1, char {len(exprs[0]) if exprs else 0}: unknown command: `{(exprs or [''])[0][:1]}'"
         )
         return 1
+    try:
+        for _kind, pat, repl, _flags in cmds:
+            re.compile(bre_to_python(pat, extended)).sub(_sed_repl(repl), "")
+        return _sed_files(sh, cmds, files, extended, in_place, quiet, io)
+    except (re.error, IndexError) as e:
+        io.error(f"sed: -e expression #1, char {len(exprs[0])}: {_sed_regex_error(e)}")
+        return 1
+
+
+def _sed_repl(repl: str) -> str:
+    py_repl = re.sub(r"\\(\d)", r"\\g<\1>", repl.replace("\\&", "\0")).replace("&", r"\g<0>")
+    return py_repl.replace("\0", "&")
+
+
+def _sed_files(
+    sh: Shell,
+    cmds: list[tuple[str, str, str, str]],
+    files: list[str],
+    extended: bool,
+    in_place: bool,
+    quiet: bool,
+    io: Io,
+) -> int:
     if in_place:
         if not files:
             io.error("sed: no input files")
@@ -658,21 +709,17 @@ def _sed(sh: Shell, argv: list[str], io: Io) -> int:
     return 2 if rc else 0
 
 
-def _count_opt(flags: set[str], values: dict[str, str], args: list[str]) -> tuple[int, list[str]]:
-    if "-n" in values:
-        return int(values["-n"].lstrip("+")), args
-    if args and re.fullmatch(r"-\d+", args[0]):
-        return int(args[0][1:]), args[1:]
-    return 10, args
-
-
 @command("head", "tail")
 def _head_tail(sh: Shell, argv: list[str], io: Io) -> int:
     raw = argv[1:]
     num = next((a for a in raw if re.fullmatch(r"-\d+", a)), None)
     raw = [a for a in raw if a != num]
     _, values, files = _split_opts(raw, {"-n", "-c"})
-    n = int(num[1:]) if num else int(values.get("-n", "10").lstrip("+-"))
+    count = num[1:] if num else values.get("-n", "10").lstrip("+-")
+    if not re.fullmatch(r"[0-9]{1,12}", count):
+        io.error(f"{argv[0]}: invalid number of lines: '{values.get('-n', count)}'")
+        return 1
+    n = int(count)
     texts, rc = _inputs(sh, argv[0], files, io)
     for name, text in texts:
         if len(texts) > 1:
@@ -704,6 +751,7 @@ def _wc(sh: Shell, argv: list[str], io: Io) -> int:
 @command("tee")
 def _tee(sh: Shell, argv: list[str], io: Io) -> int:
     flags, _, files = _split_opts(argv[1:])
+    data = io.stdin
     rc = 0
     for f in files:
         path = sh.path(f)
@@ -711,8 +759,8 @@ def _tee(sh: Shell, argv: list[str], io: Io) -> int:
             io.error(f"tee: {f}: No such file or directory")
             rc = 1
             continue
-        sh.fs.write(path, io.stdin, append="-a" in flags, mtime=sh.now)
-    io.write(io.stdin)
+        sh.fs.write(path, data, append="-a" in flags, mtime=sh.now)
+    io.write(data)
     return rc
 
 
@@ -788,4 +836,82 @@ def _sleep(sh: Shell, argv: list[str], io: Io) -> int:
         if not re.fullmatch(r"\d+(\.\d+)?[smhd]?", a):
             io.error(f"sleep: invalid time interval '{a}'\nTry 'sleep --help' for more information.")
             return 1
+    return 0
+
+
+def _seq_number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+@command("seq")
+def _seq(sh: Shell, argv: list[str], io: Io) -> int:
+    args = argv[1:]
+    sep, equal_width, fmt = "\n", False, None
+    while args and args[0].startswith("-") and _seq_number(args[0]) is None:
+        opt = args.pop(0)
+        if opt in ("-s", "--separator") and args:
+            sep = args.pop(0)
+        elif opt.startswith("-s") and len(opt) > 2:
+            sep = opt[2:]
+        elif opt in ("-w", "--equal-width"):
+            equal_width = True
+        elif opt in ("-f", "--format") and args:
+            fmt = args.pop(0)
+        elif opt == "--":
+            break
+        else:
+            io.error(
+                f"seq: invalid option -- '{opt.lstrip('-')[:1]}'\nTry 'seq --help' for more information."
+            )
+            return 1
+    if not 1 <= len(args) <= 3:
+        io.error(
+            "seq: missing operand\nTry 'seq --help' for more information."
+            if not args
+            else f"seq: extra operand '{args[3]}'\nTry 'seq --help' for more information."
+        )
+        return 1
+    nums = [_seq_number(a) for a in args]
+    for a, v in zip(args, nums, strict=True):
+        if v is None:
+            io.error(f"seq: invalid floating point argument: '{a}'\nTry 'seq --help' for more information.")
+            return 1
+    values = [v for v in nums if v is not None]
+    first, step, last = (
+        (1.0, 1.0, values[0])
+        if len(values) == 1
+        else ((values[0], 1.0, values[1]) if len(values) == 2 else (values[0], values[1], values[2]))
+    )
+    if step == 0:
+        io.error(f"seq: invalid Zero increment value: '{args[1]}'\nTry 'seq --help' for more information.")
+        return 1
+    integral = all(
+        float(v).is_integer() and "." not in a and "e" not in a.lower()
+        for a, v in zip(args, values, strict=True)
+    )
+    decimals = max((len(a.split(".", 1)[1]) for a in args if "." in a), default=0)
+    out: list[str] = []
+    value = first
+    while (step > 0 and value <= last + 1e-9) or (step < 0 and value >= last - 1e-9):
+        if len(out) > 1_000_000:
+            break
+        if fmt is not None:
+            try:
+                out.append(fmt % value)
+            except (TypeError, ValueError):
+                io.error(f"seq: format '{fmt}' has unknown %{fmt.partition('%')[2][:1]} directive")
+                return 1
+        elif integral:
+            out.append(str(int(value)))
+        else:
+            out.append(f"{value:.{decimals}f}")
+        value = first + step * len(out)
+    if equal_width and out:
+        width = max(len(x) for x in out)
+        out = [x.zfill(width) for x in out]
+    if out:
+        io.write(sep.join(out) + "\n")
     return 0

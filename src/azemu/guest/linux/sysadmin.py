@@ -4,12 +4,13 @@ ssh-keygen, systemd-machine-id-setup."""
 from __future__ import annotations
 
 import re
+import time
 
 from azemu.guest.fs import FsError
 from azemu.guest.linux import accounts, hostkeys, packages, sysstate
 from azemu.guest.linux.coreutils import _split_opts
 from azemu.guest.linux.sha512crypt import sha512_crypt
-from azemu.guest.linux.shell import Io, Shell, command
+from azemu.guest.linux.shcore import Io, Shell, command
 
 
 @command("hostname")
@@ -509,9 +510,7 @@ def _shutdown(sh: Shell, argv: list[str], io: Io) -> int:
     sh.power = "reboot" if "-r" in flags or "--reboot" in flags else "poweroff"
     when = args[0] if args else "+1"
     if when not in ("now", "+0", "0"):
-        stamp = sh.now + 60 * int(when.lstrip("+")) if when.lstrip("+").isdigit() else sh.now + 60
-        import time
-
+        stamp = sh.now + 60 * int(when.lstrip("+")) if re.fullmatch(r"\+?[0-9]{1,9}", when) else sh.now + 60
         io.write(
             f"Shutdown scheduled for {time.strftime('%a %Y-%m-%d %H:%M:%S UTC', time.gmtime(stamp))}, "
             "use 'shutdown -c' to cancel.\n"

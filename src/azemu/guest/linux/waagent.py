@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+import time
 
 from azemu.guest.fs import GuestFS
 from azemu.guest.linux import accounts, hostkeys, sysstate
 from azemu.guest.linux.conf import AgentConf
 from azemu.guest.linux.distro import Distro
-from azemu.guest.linux.shell import Io, Shell, command
+from azemu.guest.linux.shcore import Io, Shell, command
 
 PROMPT = "Do you want to proceed (y/n)"
 CHANGED_ID_MESSAGE = (
@@ -257,8 +258,6 @@ def write_goal_state(fs: GuestFS, distro: Distro, vm_id: str, hostname: str, now
 
 
 def _iso(now: float) -> str:
-    import time
-
     return time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(now))
 
 
@@ -311,13 +310,14 @@ def _waagent(sh: Shell, argv: list[str], io: Io) -> int:
         return 0
     if cmd == "noop":
         return 0
+    stdin = io.stdin
     out, ran = deprovision(
         sh.fs,
         d,
         deluser=cmd == "deprovision+user",
         force=force,
         now=sh.now,
-        answer=io.stdin.splitlines()[0] if io.stdin else "",
+        answer=stdin.splitlines()[0] if stdin else "",
     )
     io.write(out)
     if ran:
