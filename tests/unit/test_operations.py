@@ -47,7 +47,9 @@ def test_injected_fault_fails_the_operation_with_its_error():
     op = emu.resource_groups.begin_delete_group(sub, "rg", None)
     assert op.status == "Failed" and op.error == {"code": "Boom", "message": "injected"}
     assert emu.faults.rules() == []  # consumed
-    assert emu.resource_groups.get_group(sub, "rg").state == "Succeeded"  # a failed delete leaves the group usable
+    assert (
+        emu.resource_groups.get_group(sub, "rg").state == "Succeeded"
+    )  # a failed delete leaves the group usable
 
 
 def test_restart_resumes_known_kinds_and_fails_unknown_ones(tmp_path):

@@ -1,6 +1,7 @@
 """Long-running operation headers and status endpoints, per resource family, as Azure serves them.
 
-Families: ``Microsoft.Resources`` (resource-group delete: ``Location`` polled for 202/200),
+Families: ``Microsoft.Resources`` (resource-group delete, what-if: ``Location`` polled for 202/200),
+``deployments`` (``{deployment}/operationStatuses/{id}``, status ``Running`` while it runs, as ARM answers),
 ``Microsoft.Compute`` (``operations``), ``gallery`` (``capsOperations``), ``disk`` (``DiskOperations``),
 ``Microsoft.Network`` (``operations``). Each status body is ``{name, status, startTime, endTime?, error?}``.
 
@@ -52,6 +53,8 @@ def retry_headers(op: OperationRecord, clock: Clock, azure_default: int) -> dict
 
 def status_url(req: Request, op: OperationRecord) -> str:
     api = req.api_version or ""
+    if op.family == "deployments":
+        return f"{req.scheme_host}{op.resource_id}/operationStatuses/{op.id}?api-version={api}"
     if op.family == "Microsoft.Resources":
         return (
             f"{req.scheme_host}/subscriptions/{op.subscription_id}/operationresults/{op.id}?api-version={api}"
@@ -68,6 +71,8 @@ def accepted_headers(
     req: Request, op: OperationRecord, clock: Clock, *, location: bool = True
 ) -> dict[str, str]:
     """Headers for the first answer of a long-running request."""
+    if op.family == "deployments":
+        return {"Azure-AsyncOperation": status_url(req, op), **retry_headers(op, clock, 15)}
     if op.family == "Microsoft.Resources":
         return {"Location": status_url(req, op), **retry_headers(op, clock, 15)}
     url = status_url(req, op)
@@ -80,7 +85,8 @@ def accepted_headers(
 
 
 def status_body(op: OperationRecord) -> dict[str, Any]:
-    body: dict[str, Any] = {"name": op.id, "status": op.status, "startTime": iso(op.started_at)}
+    status = "Running" if op.family == "deployments" and not op.done else op.status
+    body: dict[str, Any] = {"name": op.id, "status": status, "startTime": iso(op.started_at)}
     if op.done:
         body["endTime"] = iso(op.finished_at)
     if op.status == "Failed" and op.error:
@@ -101,6 +107,17 @@ class OperationEndpoints:
             self.resources_result,
             api=("Microsoft.Resources", "operationresults"),
         )
+        for scope in (
+            "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}",
+            "/subscriptions/{subscriptionId}",
+        ):
+            router.add(
+                "GET",
+                scope
+                + "/providers/Microsoft.Resources/deployments/{deploymentName}/operationStatuses/{operationId}",
+                self.status,
+                api=("Microsoft.Resources", "deployments"),
+            )
         for ns, segment, api in (
             ("Microsoft.Compute", "operations", "locations/operations"),
             ("Microsoft.Compute", "capsOperations", "locations/capsOperations"),
@@ -124,7 +141,7 @@ class OperationEndpoints:
         op = self._get(req)
         if req.query.get("monitor", "").lower() == "true":
             return self._result(op)
-        _, default = _FAMILIES.get(op.family, ("operations", 30))
+        _, default = _FAMILIES.get(op.family, ("operations", 15))
         headers = {} if op.done else retry_headers(op, self.emulator.clock, default)
         return Response(200, status_body(op), headers=headers)
 

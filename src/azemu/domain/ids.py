@@ -24,6 +24,12 @@ def resource_id(sub: str, rg: str, namespace: str, types: list[str], names: list
     return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{namespace}/" + "/".join(parts)
 
 
+def subscription_resource_id(sub: str, namespace: str, types: list[str], names: list[str]) -> str:
+    """``/subscriptions/s/providers/NS/t1/n1``: a resource at subscription scope."""
+    parts = [f"{t}/{n}" for t, n in zip(types, names, strict=True)]
+    return f"/subscriptions/{sub}/providers/{namespace}/" + "/".join(parts)
+
+
 @dataclass(frozen=True)
 class ParsedId:
     subscription: str
@@ -50,6 +56,11 @@ def parse(resource_id: str) -> ParsedId | None:
     sub = segs[1]
     if len(segs) == 2:
         return ParsedId(sub, None, None, (), ())
+    if segs[2].lower() == "providers":  # a subscription-level resource (deployments at subscription scope)
+        if len(segs) < 6 or len(segs) % 2 != 0:
+            return None
+        rest = segs[4:]
+        return ParsedId(sub, None, segs[3], tuple(rest[0::2]), tuple(rest[1::2]))
     if len(segs) < 4 or segs[2].lower() != "resourcegroups":
         return None
     rg = segs[3]

@@ -11,6 +11,7 @@ resource-group cascade, deployments (a template's resource runs the same ``put``
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -154,10 +155,11 @@ class Registry:
     def put(self, w: Write) -> Written:
         """Create or replace a resource: the same path for a direct PUT and a deployment's resource."""
         kind = self.of_id(w.rid)
-        shapes.check(w.body, kind.spec.shape)
-        if "tags" in w.body:
-            w.body["tags"] = parse_tags(w.body["tags"])
-        return kind.service.put(w)
+        body = shapes.normalize(w.body, kind.spec.shape)
+        shapes.check(body, kind.spec.shape)
+        if "tags" in body:
+            body["tags"] = parse_tags(body["tags"])
+        return kind.service.put(dataclasses.replace(w, body=body))
 
     def document(self, rec: ResourceRecord) -> dict[str, Any]:
         return self.require(rec.type).service.document(rec)

@@ -1,8 +1,12 @@
 """Request-body shapes: the JSON type each known path must have, checked before the domain sees a body.
 
 A shape is a dict of key -> ``str`` | ``int`` | ``float`` | ``bool`` | ``dict`` | ``list`` | a nested shape
-(an object with those keys) | ``[shape]`` (an array of them). Unknown keys pass through (ARM ignores them);
-a known key with the wrong JSON type is ARM's ``InvalidRequestContent``.
+(an object with those keys) | ``[shape]`` (an array of them) | :class:`Choice` (an enum). Unknown keys pass
+through (ARM ignores them); a known key with the wrong JSON type is ARM's ``InvalidRequestContent``.
+
+ARM resource providers read property names and enum values case-insensitively (az's own templates send
+``diskSizeGb`` and ``createOption: "fromImage"``): :func:`normalize` gives a body the shape's spelling of
+both before any rule reads it.
 """
 
 from __future__ import annotations
@@ -12,7 +16,41 @@ from typing import Any
 
 from azemu.domain.errors import InvalidRequestContent
 
-Shape = Any  # a type, a dict of key -> Shape, or a one-element list [Shape]
+Shape = Any  # a type, a dict of key -> Shape, a one-element list [Shape], or a Choice
+
+
+class Choice:
+    """A string enum: a value matching one of ``values`` case-insensitively is spelled as Azure spells it."""
+
+    def __init__(self, *values: str) -> None:
+        self.values = values
+        self._by_lower = {v.lower(): v for v in values}
+
+    def canonical(self, value: str) -> str:
+        return self._by_lower.get(value.lower(), value)
+
+
+def normalize(value: Any, shape: Shape) -> Any:
+    """``value`` with object keys and enum values spelled as ``shape`` spells them (a new structure)."""
+    if isinstance(shape, dict) and isinstance(value, dict):
+        spelled = {k.lower(): k for k in shape}
+        out = {}
+        for key, item in value.items():
+            canonical = spelled.get(key.lower(), key) if isinstance(key, str) else key
+            out[canonical] = normalize(item, shape[canonical]) if canonical in shape else item
+        return out
+    if isinstance(shape, list) and isinstance(value, list):
+        return [normalize(item, shape[0]) for item in value]
+    if isinstance(shape, Choice) and isinstance(value, str):
+        return shape.canonical(value)
+    return value
+
+
+OS_TYPE = Choice("Linux", "Windows")
+OS_STATE = Choice("Generalized", "Specialized")
+CACHING = Choice("None", "ReadOnly", "ReadWrite")
+DELETE_OPTION = Choice("Delete", "Detach")
+HYPER_V = Choice("V1", "V2")
 
 _NAMES = {
     str: "System.String",
@@ -42,14 +80,24 @@ VM = {
             },
             "osDisk": {
                 "name": str,
-                "createOption": str,
-                "osType": str,
-                "caching": str,
+                "createOption": Choice("FromImage", "Attach", "Empty"),
+                "osType": OS_TYPE,
+                "caching": CACHING,
                 "diskSizeGB": int,
-                "deleteOption": str,
+                "deleteOption": DELETE_OPTION,
                 "managedDisk": {"id": str, "storageAccountType": str},
             },
-            "dataDisks": list,
+            "dataDisks": [
+                {
+                    "lun": int,
+                    "name": str,
+                    "createOption": Choice("FromImage", "Attach", "Empty", "Copy", "Restore"),
+                    "caching": CACHING,
+                    "diskSizeGB": int,
+                    "deleteOption": DELETE_OPTION,
+                    "managedDisk": {"id": str, "storageAccountType": str},
+                }
+            ],
         },
         "osProfile": {
             "computerName": str,
@@ -62,16 +110,22 @@ VM = {
             },
             "windowsConfiguration": dict,
         },
-        "networkProfile": {"networkInterfaces": [{"id": str, "properties": dict}]},
+        "networkProfile": {
+            "networkInterfaces": [{"id": str, "properties": {"primary": bool, "deleteOption": DELETE_OPTION}}]
+        },
     },
 }
 DISK = {
     **RESOURCE,
     "properties": {
-        "creationData": {"createOption": str, "sourceResourceId": str, "imageReference": {"id": str}},
+        "creationData": {
+            "createOption": Choice("Empty", "Copy", "Restore", "FromImage", "Import", "Upload"),
+            "sourceResourceId": str,
+            "imageReference": {"id": str},
+        },
         "diskSizeGB": int,
-        "osType": str,
-        "hyperVGeneration": str,
+        "osType": OS_TYPE,
+        "hyperVGeneration": HYPER_V,
         "incremental": bool,
     },
 }
@@ -79,11 +133,11 @@ IMAGE = {
     **RESOURCE,
     "properties": {
         "sourceVirtualMachine": SUB,
-        "hyperVGeneration": str,
+        "hyperVGeneration": HYPER_V,
         "storageProfile": {
             "osDisk": {
-                "osType": str,
-                "osState": str,
+                "osType": OS_TYPE,
+                "osState": OS_STATE,
                 "snapshot": SUB,
                 "managedDisk": SUB,
                 "blobUri": str,
@@ -101,10 +155,10 @@ GALLERY = {
 DEFINITION = {
     **RESOURCE,
     "properties": {
-        "osType": str,
-        "osState": str,
-        "hyperVGeneration": str,
-        "architecture": str,
+        "osType": OS_TYPE,
+        "osState": OS_STATE,
+        "hyperVGeneration": HYPER_V,
+        "architecture": Choice("x64", "Arm64"),
         "identifier": {"publisher": str, "offer": str, "sku": str},
         "features": [{"name": str, "value": str}],
         "recommended": dict,
@@ -173,6 +227,8 @@ def check(value: Any, shape: Shape, path: str = "") -> None:
         for i, item in enumerate(value):
             check(item, shape[0], f"{path}[{i}]")
         return
+    if isinstance(shape, Choice):
+        shape = str
     if shape is float and isinstance(value, int | float) and not isinstance(value, bool):
         return
     if shape is int and isinstance(value, bool):

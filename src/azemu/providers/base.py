@@ -27,8 +27,8 @@ def api_of(spec: KindSpec) -> tuple[str, str]:
 
 
 def body_of(req: Request, shape: Any, *, required: bool = True) -> dict[str, Any]:
-    """The request's JSON object, checked against a shape (domain/shapes.py)."""
-    body = req.json_object(required=required)
+    """The request's JSON object in the shape's spelling, checked against it (domain/shapes.py)."""
+    body: dict[str, Any] = shapes.normalize(req.json_object(required=required), shape)
     shapes.check(body, shape)
     return body
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from azemu.arm.http import Request, Response
 from azemu.arm.router import Router
-from azemu.domain import catalog, disks, images, regions, shapes, vm
+from azemu.domain import catalog, disks, images, regions, shapes, sizes, vm
 from azemu.domain.errors import NotFound
 from azemu.domain.kinds import KindSpec
 from azemu.providers.base import (
@@ -104,6 +104,14 @@ class ComputeProvider:
 
     def delete_image(self, req: Request) -> Response:
         return deleted(req, self.emu, self.emu.images.begin_delete(self._image_id(req), req.tenant_id))
+
+    # sizes -------------------------------------------------------------------------------------------
+    def vm_sizes(self, req: Request) -> Response:
+        self._loc(req)
+        return listed([sizes.vm_size_view(s) for s in sizes.sizes()])
+
+    def resource_skus(self, req: Request) -> Response:
+        return listed(sizes.resource_skus())
 
     # platform images ---------------------------------------------------------------------------------
     @staticmethod
@@ -251,6 +259,13 @@ def register(router: Router, ctx: ProviderContext) -> None:
     r("PATCH", RG + "/images/{imageName}", c.patch_image, api=img_api)
     r("GET", RG + "/images/{imageName}", c.get_image, api=img_api)
     r("DELETE", RG + "/images/{imageName}", c.delete_image, api=img_api)
+    r(
+        "GET",
+        SUB + "/locations/{location}/vmSizes",
+        c.vm_sizes,
+        api=("Microsoft.Compute", "locations/vmSizes"),
+    )
+    r("GET", SUB + "/skus", c.resource_skus, api=("Microsoft.Compute", "skus"))
     pub_api = ("Microsoft.Compute", "locations/publishers")
     r("GET", IMG, c.publishers, api=pub_api)
     r("GET", IMG + "/{publisher}/artifacttypes/vmimage/offers", c.offers, api=pub_api)
