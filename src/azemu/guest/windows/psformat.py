@@ -18,9 +18,65 @@ class SecureString:
 @dataclass
 class ScriptBlock:
     text: str
+    ast: Any = field(default=None, compare=False, repr=False)  # psast.ScriptBlockAst once parsed
+    source: str = field(default="", compare=False, repr=False)  # the text the tree's offsets point into
 
     def __str__(self) -> str:
         return self.text
+
+
+class Hashtable:
+    """A PowerShell hashtable: insertion-ordered, string keys compared case-insensitively."""
+
+    def __init__(self, pairs: list[tuple[Any, Any]] | None = None) -> None:
+        self._data: dict[Any, tuple[Any, Any]] = {}
+        for k, v in pairs or []:
+            self[k] = v
+
+    @staticmethod
+    def _norm(key: Any) -> Any:
+        if isinstance(key, str):
+            return key.lower()
+        if isinstance(key, list):
+            return tuple(Hashtable._norm(k) for k in key)
+        try:
+            hash(key)
+        except TypeError:
+            return id(key)
+        return key
+
+    def __getitem__(self, key: Any) -> Any:
+        entry = self._data.get(self._norm(key))
+        return None if entry is None else entry[1]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        norm = self._norm(key)
+        old = self._data.get(norm)
+        self._data[norm] = (old[0] if old else key, value)
+
+    def __contains__(self, key: Any) -> bool:
+        return self._norm(key) in self._data
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def remove(self, key: Any) -> None:
+        self._data.pop(self._norm(key), None)
+
+    def keys(self) -> list[Any]:
+        return [k for k, _ in self._data.values()]
+
+    def values(self) -> list[Any]:
+        return [v for _, v in self._data.values()]
+
+    def items(self) -> list[tuple[Any, Any]]:
+        return list(self._data.values())
+
+    def copy(self) -> Hashtable:
+        return Hashtable(self.items())
+
+    def __str__(self) -> str:
+        return "System.Collections.Hashtable"
 
 
 @dataclass
@@ -31,6 +87,7 @@ class PSObj:
     columns: list[str] | None = None  # the default view's properties (all props when None)
     group: str = ""  # header above a group of rows (e.g. "    Directory: C:\\")
     custom: Callable[[list[PSObj]], str] | None = field(default=None, compare=False, repr=False)
+    string: str | None = field(default=None, compare=False, repr=False)  # what "$obj" gives, if not the type
 
     def get(self, name: str) -> Any:
         for k, v in self.props.items():
@@ -38,8 +95,34 @@ class PSObj:
                 return v
         return None
 
+    def has(self, name: str) -> bool:
+        return any(k.lower() == name.lower() for k in self.props)
+
+    def set(self, name: str, value: Any) -> None:
+        for k in self.props:
+            if k.lower() == name.lower():
+                self.props[k] = value
+                return
+        self.props[name] = value
+
     def __str__(self) -> str:
-        return self.type_name
+        return self.type_name if self.string is None else self.string
+
+
+def number_text(v: float) -> str:
+    """A double as .NET Framework prints it (15 significant digits)."""
+    if v != v:
+        return "NaN"
+    if v in (float("inf"), float("-inf")):
+        return "Infinity" if v > 0 else "-Infinity"
+    if v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    out = f"{v:.15G}"
+    if "E" in out:
+        mant, _, exp = out.partition("E")
+        sign = exp[0] if exp[0] in "+-" else "+"
+        out = f"{mant}E{sign}{exp.lstrip('+-').rjust(2, '0')}"
+    return out
 
 
 def text(v: Any) -> str:
@@ -47,9 +130,21 @@ def text(v: Any) -> str:
         return ""
     if isinstance(v, bool):
         return "True" if v else "False"
+    if isinstance(v, float):
+        return number_text(v)
     if isinstance(v, list | tuple):
         return "{" + ", ".join(text(x) for x in v) + "}"
     return str(v)
+
+
+def hashtable(tables: list[Hashtable]) -> str:
+    rows = [f"{'Name':<30} Value", f"{'----':<30} -----"]
+    for t in tables:
+        for k, v in t.items():
+            name = text(k)
+            name = name if len(name) <= 30 else name[:27] + "..."
+            rows.append(f"{name:<30} {text(v)}".rstrip())
+    return "\n" + "\n".join(rows) + "\n\n"
 
 
 def table(objs: list[PSObj], columns: list[str] | None = None, widths: dict[str, int] | None = None) -> str:
@@ -96,6 +191,13 @@ def render(values: list[Any]) -> str:
     i = 0
     while i < len(flat):
         v = flat[i]
+        if isinstance(v, Hashtable):
+            j = i
+            while j < len(flat) and isinstance(flat[j], Hashtable):
+                j += 1
+            out.append(hashtable(flat[i:j]))
+            i = j
+            continue
         if not isinstance(v, PSObj):
             out.append(text(v) + "\n")
             i += 1

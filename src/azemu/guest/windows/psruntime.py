@@ -6,7 +6,7 @@ import builtins
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from azemu.guest.machine import ExecContext, Guest
 from azemu.guest.windows import layout as L
@@ -155,18 +155,57 @@ def native(
     return deco
 
 
+class OutStream(list[str]):
+    """The script's standard output. ``before_write`` lets the engine print pending objects first, so text
+    that cmdlets write directly (Write-Host, native programs) keeps its place among them."""
+
+    before_write: Callable[[], None] | None = None
+
+    def append(self, text: str) -> None:
+        if self.before_write is not None:
+            self.before_write()
+        super().append(text)
+
+    def extend(self, chunks: Any) -> None:
+        for text in chunks:
+            self.append(text)
+
+
+class Engine(Protocol):
+    """What cmdlets that run PowerShell (ForEach-Object, Where-Object, Invoke-Expression ...) ask of the
+    interpreter running the script."""
+
+    def invoke_block(
+        self, block: Any, args: list[Any], dollar_under: Any = None, new_scope: bool = False
+    ) -> list[Any]: ...
+
+    def run_text(self, text: str) -> list[Any]: ...
+
+    def get_var(self, name: str) -> Any: ...
+
+    def set_var(self, name: str, value: Any) -> None: ...
+
+    def resolve_command(self, name: str) -> tuple[str, str] | None: ...
+
+
 @dataclass
 class Session:
     guest: Guest
     ctx: ExecContext
-    vars: dict[str, Any] = field(default_factory=dict)  # lower-cased name -> value
+    vars: dict[str, Any] = field(default_factory=dict)  # lower-cased name -> value (the script scope)
     env: dict[str, str] = field(default_factory=dict)  # upper-cased name -> value
     cwd: str = "C:\\"
-    out: list[str] = field(default_factory=list)
+    out: list[str] = field(default_factory=OutStream)
     err: list[str] = field(default_factory=list)
     power: str | None = None
     hang: float = 0.0
     halted: bool = False  # a power action or `exit` ended the script
+    engine: Engine | None = None  # the interpreter, for cmdlets that run script blocks
+
+    def run_block(self, block: Any, args: list[Any], dollar_under: Any = None) -> list[Any]:
+        if self.engine is None:
+            raise PSErr("No PowerShell engine is running.", fqid="NoEngine")
+        return self.engine.invoke_block(block, args, dollar_under)
 
     # paths ---------------------------------------------------------------------------------------------
     def is_reg(self, path: str) -> bool:
