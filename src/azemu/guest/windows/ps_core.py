@@ -6,7 +6,8 @@ from typing import Any
 
 from azemu.guest.machine import ExecContext
 from azemu.guest.windows import layout as L
-from azemu.guest.windows.psformat import PSObj, SecureString, render
+from azemu.guest.windows.psformat import Hashtable, PSObj, SecureString, render
+from azemu.guest.windows.psmembers import ArrayList, StringBuilder
 from azemu.guest.windows.psruntime import (
     Args,
     PSErr,
@@ -249,6 +250,30 @@ def convert_to_securestring(s: Session, a: Args) -> list[Any]:
 @cmdlet("New-Object", ("TypeName", "ArgumentList", "Property"), (), ("TypeName", "ArgumentList"))
 def new_object(s: Session, a: Args) -> list[Any]:
     type_name = a.str("TypeName")
+    low = type_name.lower().replace(" ", "").removeprefix("system.")
+    if low in ("collections.arraylist",) or low.startswith("collections.generic.list"):
+        made = (
+            ArrayList(a.get("ArgumentList") or []) if isinstance(a.get("ArgumentList"), list) else ArrayList()
+        )
+        made.generic = low.startswith("collections.generic")
+        return [made]
+    if low in ("collections.hashtable", "hashtable"):
+        return [Hashtable()]
+    if low in ("text.stringbuilder",):
+        return [StringBuilder(a.str("ArgumentList"))]
+    if low in (
+        "object",
+        "management.automation.psobject",
+        "psobject",
+        "management.automation.pscustomobject",
+    ):
+        props = a.get("Property")
+        values = {str(k): v for k, v in props.items()} if isinstance(props, Hashtable) else {}
+        return [
+            PSObj(
+                "System.Management.Automation.PSCustomObject", values, "table" if len(values) <= 4 else "list"
+            )
+        ]
     if type_name.lower().endswith("pscredential"):
         items = a.get("ArgumentList")
         items = items if isinstance(items, list) else [items]

@@ -23,7 +23,9 @@ from azemu.guest.windows.psops import PSRuntimeError, as_list, to_bool, to_int, 
 class Host(Protocol):
     """What member calls need from the running script."""
 
-    def invoke_block(self, block: ScriptBlock, args: list[Any], dollar_under: Any = None) -> list[Any]: ...
+    def invoke_block(
+        self, block: ScriptBlock, args: list[Any], dollar_under: Any = None, new_scope: bool = False
+    ) -> list[Any]: ...
 
     def read_file(self, path: str) -> str: ...
 
@@ -48,6 +50,49 @@ class ArrayList(list[Any]):
     """``[System.Collections.ArrayList]`` / ``List[T]``: an array that grows (``Add`` works)."""
 
     generic = False
+
+
+class StringBuilder:
+    """``[System.Text.StringBuilder]``: Append/AppendLine/Insert/Clear/ToString and Length."""
+
+    def __init__(self, text: str = "") -> None:
+        self.parts = [text] if text else []
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def call(self, low: str, name: str, args: list[Any]) -> Any:
+        if low in ("append", "appendline"):
+            piece = to_str(args[0]) if args else ""
+            if len(self.text()) + len(piece) > psops.MAX_STRING:
+                raise invocation_error(
+                    name, args, "Exception of type 'System.OutOfMemoryException' was thrown."
+                )
+            self.parts.append(piece + ("\r\n" if low == "appendline" else ""))
+            return self
+        if low == "appendformat":
+            self.parts.append(psops.ps_format(to_str(args[0]) if args else "", args[1:]))
+            return self
+        if low == "clear":
+            self.parts = []
+            return self
+        if low == "tostring":
+            return self.text()
+        if low == "insert" and len(args) >= 2:
+            text = self.text()
+            i = to_int(args[0])
+            if not 0 <= i <= len(text):
+                raise invocation_error(
+                    name,
+                    args,
+                    "Index was out of range. Must be non-negative and less than the size of the collection.",
+                )
+            self.parts = [text[:i] + to_str(args[1]) + text[i:]]
+            return self
+        raise no_method(self, name)
 
 
 def _short(name: str) -> str:
@@ -149,6 +194,8 @@ def get_member(v: Any, name: str) -> Any:
         return 1
     if isinstance(v, SecureString) and low == "length":
         return len(v.plain)
+    if isinstance(v, StringBuilder) and low == "length":
+        return len(v.text())
     return None
 
 
@@ -343,9 +390,11 @@ def call_method(host: Host, v: Any, name: str, args: list[Any]) -> Any:
         return _type_obj(v)
     if isinstance(v, str):
         return _string_method(v, low, name, args)
+    if isinstance(v, StringBuilder):
+        return v.call(low, name, args)
     if isinstance(v, ScriptBlock):
         if low in ("invoke", "invokereturnasis"):
-            out = host.invoke_block(v, args)
+            out = host.invoke_block(v, args, None, True)
             return out[0] if len(out) == 1 and low == "invokereturnasis" else out
         if low == "tostring":
             return v.text

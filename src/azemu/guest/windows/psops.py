@@ -68,6 +68,8 @@ def type_name(v: Any) -> str:
         return "System.Security.SecureString"
     if isinstance(v, PSObj):
         return v.type_name if "." in v.type_name else "System.Management.Automation.PSCustomObject"
+    if type(v).__name__ == "StringBuilder":
+        return "System.Text.StringBuilder"
     return "System.Object"
 
 
