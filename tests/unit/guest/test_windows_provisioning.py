@@ -88,10 +88,7 @@ def test_boot_of_sysprepped_disk_without_answer_file_stops_at_oobe() -> None:
     g = _deployed()
     run_powershell(
         g,
-        [
-            "Set-MpPreference -DisableRealtimeMonitoring $true",
-            r"C:\Windows\System32\Sysprep\sysprep.exe /generalize /oobe /shutdown",
-        ],
+        [r"C:\Windows\System32\Sysprep\sysprep.exe /generalize /oobe /shutdown"],
         [],
         CTX,
     )

@@ -148,6 +148,7 @@ def base_guest(distro: str, now: float) -> Guest:
             f"<!-- {action} providers --></imaging></sysprepInformation>\r\n",
             mtime=now,
         )
+    fs.write(r"C:\Program Files\Windows Defender\MpCmdRun.exe", b"MZ\x90\x00", mtime=now)
     for exe in (
         "manage-bde.exe",
         "shutdown.exe",

@@ -29,6 +29,10 @@ Emulator-only models (Windows keeps these facts somewhere opaque):
   (0 off / 1 on) and ``!EncryptionPercentage``.
 - Sysprep runs so far: ``HKLM\\SYSTEM\\Setup\\Status\\SysprepStatus!SysprepCount`` (the 1001 limit).
 - A Sysprep process still running: ``HKLM\\SYSTEM\\Setup\\Status\\SysprepStatus!SysprepRunning`` = 1.
+- Defender scans (MsMpEng keeps this in its own database): ``HKLM\\SOFTWARE\\Microsoft\\Windows Defender\\Scan``
+  ``!RunningScanType`` (QuickScan/FullScan/CustomScan), ``!RunningScanStart``/``!RunningScanEnd`` (epoch seconds on
+  azemu's clock) while a scan runs in the background (``Start-MpScan -AsJob``); ``!Last<Type>Start``/``!Last<Type>End``
+  for finished ones. A scan is over once the clock passes its end.
 """
 
 from __future__ import annotations
@@ -59,6 +63,8 @@ K_DEFENDER_RTP = r"HKLM\SOFTWARE\Microsoft\Windows Defender\Real-Time Protection
 K_APPX_STORE = r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Appx\AppxAllUserStore"
 K_APPX_PROVISIONED = K_APPX_STORE + r"\Applications"
 K_BITLOCKER_C = r"HKLM\SYSTEM\CurrentControlSet\Control\BitLockerStatus\Volumes\C"
+K_DEFENDER_SCAN = r"HKLM\SOFTWARE\Microsoft\Windows Defender\Scan"
+SCAN_SECONDS = {"QuickScan": 300, "FullScan": 2700, "CustomScan": 120}  # how long a scan of the OS disk takes
 K_CDROM = r"HKLM\SYSTEM\CurrentControlSet\Services\cdrom"
 
 SYSPREP_DIR = r"C:\Windows\System32\Sysprep"
@@ -249,6 +255,50 @@ def realtime_on(guest: Guest) -> bool:
     return feature_installed(guest, "Windows-Defender") and not reg(guest).get(
         K_DEFENDER_RTP, "DisableRealtimeMonitoring", 0
     )
+
+
+def defender_scan(guest: Guest, now: float) -> tuple[str, float, float] | None:
+    """(type, start, end) of the scan running at ``now``; a scan whose time is up is recorded as finished."""
+    r = reg(guest)
+    kind = str(r.get(K_DEFENDER_SCAN, "RunningScanType", "") or "")
+    if not kind:
+        return None
+    start = float(r.get(K_DEFENDER_SCAN, "RunningScanStart", 0) or 0)
+    end = float(r.get(K_DEFENDER_SCAN, "RunningScanEnd", 0) or 0)
+    if now >= end:
+        finish_scan(guest, kind, start, end)
+        return None
+    return kind, start, end
+
+
+def start_scan(guest: Guest, kind: str, now: float) -> float:
+    """A background scan from ``now``; returns when it will be done."""
+    end = now + SCAN_SECONDS.get(kind, SCAN_SECONDS["QuickScan"])
+    r = reg(guest)
+    r.set(K_DEFENDER_SCAN, "RunningScanType", kind, "REG_SZ")
+    r.set(K_DEFENDER_SCAN, "RunningScanStart", int(now), "REG_QWORD")
+    r.set(K_DEFENDER_SCAN, "RunningScanEnd", int(end), "REG_QWORD")
+    return end
+
+
+def finish_scan(guest: Guest, kind: str, start: float, end: float) -> None:
+    r = reg(guest)
+    r.set(K_DEFENDER_SCAN, f"Last{kind}Start", int(start), "REG_QWORD")
+    r.set(K_DEFENDER_SCAN, f"Last{kind}End", int(end), "REG_QWORD")
+    for name in ("RunningScanType", "RunningScanStart", "RunningScanEnd"):
+        r.delete_value(K_DEFENDER_SCAN, name)
+
+
+def cancel_scan(guest: Guest, now: float) -> bool:
+    """Stop a running scan (it never finishes: no new Last...End); False when none was running."""
+    running = defender_scan(guest, now)
+    if running is None:
+        return False
+    r = reg(guest)
+    r.set(K_DEFENDER_SCAN, f"Last{running[0]}Start", int(running[1]), "REG_QWORD")
+    for name in ("RunningScanType", "RunningScanStart", "RunningScanEnd"):
+        r.delete_value(K_DEFENDER_SCAN, name)
+    return True
 
 
 def bitlocker_on(guest: Guest) -> bool:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from azemu.guest.windows import layout as L
+from azemu.guest.windows import psops
 from azemu.guest.windows.images import FEATURES
 from azemu.guest.windows.ps_core import now
 from azemu.guest.windows.psformat import PSObj, text
@@ -421,10 +423,37 @@ def get_mp_preference(s: Session, a: Args) -> list[Any]:
     ]
 
 
+def _when(epoch: Any) -> str | None:
+    """A scan time as Get-MpComputerStatus shows it (M/d/yyyy h:mm:ss tt), None when never."""
+    if not epoch:
+        return None
+    t = time.gmtime(float(epoch))
+    hour = t.tm_hour % 12 or 12
+    return f"{t.tm_mon}/{t.tm_mday}/{t.tm_year} {hour}:{t.tm_min:02d}:{t.tm_sec:02d} {'AM' if t.tm_hour < 12 else 'PM'}"
+
+
+def _scan_times(s: Session) -> dict[str, Any]:
+    """Start/End per scan type; while a scan runs its start is newer than its end (the last finished one)."""
+    clock = s.ctx.now + s.hang
+    running = L.defender_scan(s.guest, clock)
+    r = L.reg(s.guest)
+    out: dict[str, Any] = {}
+    for kind, label in (("FullScan", "FullScan"), ("QuickScan", "QuickScan")):
+        start = r.get(L.K_DEFENDER_SCAN, f"Last{kind}Start")
+        end = r.get(L.K_DEFENDER_SCAN, f"Last{kind}End")
+        if running is not None and running[0] == kind:
+            start = running[1]
+        out[f"{label}StartTime"] = _when(start)
+        out[f"{label}EndTime"] = _when(end)
+        out[f"{label}Age"] = int((clock - float(end)) // 86400) if end else 4294967295
+    return out
+
+
 @cmdlet("Get-MpComputerStatus", (), (), (), cls="Get-MpComputerStatus")
 def get_mp_computer_status(s: Session, a: Args) -> list[Any]:
     installed = L.feature_installed(s.guest, "Windows-Defender")
     rtp = L.realtime_on(s.guest)
+    times = _scan_times(s)
     return [
         PSObj(
             "MSFT_MpComputerStatus",
@@ -437,15 +466,202 @@ def get_mp_computer_status(s: Session, a: Args) -> list[Any]:
                 "AntivirusEnabled": installed,
                 "BehaviorMonitorEnabled": rtp,
                 "ComputerID": "00000000-0000-0000-0000-000000000000",
+                "FullScanAge": times["FullScanAge"],
+                "FullScanEndTime": times["FullScanEndTime"],
+                "FullScanStartTime": times["FullScanStartTime"],
                 "IoavProtectionEnabled": rtp,
                 "IsTamperProtected": False,
                 "NISEnabled": installed,
                 "OnAccessProtectionEnabled": rtp,
+                "QuickScanAge": times["QuickScanAge"],
+                "QuickScanEndTime": times["QuickScanEndTime"],
+                "QuickScanStartTime": times["QuickScanStartTime"],
                 "RealTimeProtectionEnabled": rtp,
             },
             "list",
         )
     ]
+
+
+_SCAN_TYPES = {"quickscan": "QuickScan", "fullscan": "FullScan", "customscan": "CustomScan"}
+
+
+def _no_defender(s: Session) -> None:
+    if not L.feature_installed(s.guest, "Windows-Defender"):
+        raise PSErr(
+            "The term 'Start-MpScan' is not recognized as the name of a cmdlet, function, script file, or operable "
+            "program. Check the spelling of the name, or if a path was included, verify that the path is correct and "
+            "try again.",
+            category="ObjectNotFound",
+            target="Start-MpScan",
+            exception="CommandNotFoundException",
+            fqid="CommandNotFoundException",
+        )
+
+
+def _scan_now(s: Session, kind: str) -> None:
+    """A scan the script waits for: it takes its time on azemu's clock, then it is finished."""
+    clock = s.ctx.now + s.hang
+    running = L.defender_scan(s.guest, clock)
+    if running is not None:  # Defender finishes the scan in progress first
+        s.hang += running[2] - clock
+        clock = running[2]
+        L.defender_scan(s.guest, clock)
+    end = L.start_scan(s.guest, kind, clock)
+    s.hang += end - clock
+    L.defender_scan(s.guest, end)
+
+
+@cmdlet(
+    "Start-MpScan",
+    ("ScanType", "ScanPath", "CimSession", "ThrottleLimit"),
+    ("AsJob",),
+    ("ScanPath",),
+    cls="Start-MpScan",
+)
+def start_mp_scan(s: Session, a: Args) -> list[Any]:
+    _no_defender(s)
+    raw = a.str("ScanType", "QuickScan")
+    kind = _SCAN_TYPES.get(raw.lower())
+    if kind is None:
+        raise PSErr(
+            f"Cannot bind parameter 'ScanType'. Cannot convert value \"{raw}\" to type "
+            '"Microsoft.PowerShell.Cmdletization.GeneratedTypes.MpScan.ScanType". Error: "Unable to match the '
+            f"identifier name {raw} to a valid enumerator name. Specify one of the following enumerator names and try "
+            'again:\nQuickScan, FullScan, CustomScan"',
+            category="InvalidArgument",
+            exception="ParameterBindingException",
+            fqid="CannotConvertArgumentNoMessage",
+        )
+    if not a.has("AsJob"):
+        _scan_now(s, kind)
+        return []
+    clock = s.ctx.now + s.hang
+    running = L.defender_scan(s.guest, clock)
+    if running is None:
+        L.start_scan(s.guest, kind, clock)
+    job = PSObj(
+        "Microsoft.PowerShell.Cmdletization.Cim.CimJob",
+        {
+            "Id": len(s.jobs) + 1,
+            "Name": f"Job{len(s.jobs) + 1}",
+            "PSJobTypeName": "CimJob",
+            "State": "Running",
+            "HasMoreData": True,
+            "Location": s.computer(),
+            "Command": f"Start-MpScan -ScanType {kind}",
+        },
+        "table",
+        ["Id", "Name", "PSJobTypeName", "State", "HasMoreData", "Location", "Command"],
+    )
+    s.jobs.append(job)
+    return [job]
+
+
+def _refresh_jobs(s: Session) -> None:
+    running = L.defender_scan(s.guest, s.ctx.now + s.hang)
+    for job in s.jobs:
+        if job.get("State") == "Running" and running is None:
+            job.set("State", "Completed")
+
+
+def _pick_jobs(s: Session, a: Args) -> list[PSObj]:
+    _refresh_jobs(s)
+    chosen = [j for j in psops.as_list(a.get("Job")) if isinstance(j, PSObj)] + [
+        j for j in a.input if isinstance(j, PSObj) and j.get("PSJobTypeName")
+    ]
+    ids = {str(x) for x in a.strs("Id")}
+    names = {x.lower() for x in a.strs("Name")}
+    if ids or names:
+        chosen += [j for j in s.jobs if str(j.get("Id")) in ids or str(j.get("Name")).lower() in names]
+    if not (a.get("Job") or a.input or ids or names):
+        chosen = list(s.jobs)
+    return chosen
+
+
+@cmdlet("Get-Job", ("Id", "Name", "State"), (), ("Id",))
+def get_job(s: Session, a: Args) -> list[Any]:
+    return _pick_jobs(s, a)
+
+
+@cmdlet("Stop-Job", ("Id", "Name", "Job"), ("PassThru",), ("Id",))
+def stop_job(s: Session, a: Args) -> list[Any]:
+    jobs = _pick_jobs(s, a)
+    for job in jobs:
+        if job.get("State") == "Running":
+            L.cancel_scan(s.guest, s.ctx.now + s.hang)
+            job.set("State", "Stopped")
+    return jobs if a.has("PassThru") else []
+
+
+@cmdlet("Wait-Job", ("Id", "Name", "Job", "Timeout"), ("Any", "Force"), ("Id",))
+def wait_job(s: Session, a: Args) -> list[Any]:
+    jobs = _pick_jobs(s, a)
+    clock = s.ctx.now + s.hang
+    running = L.defender_scan(s.guest, clock)
+    if running is not None and any(j.get("State") == "Running" for j in jobs):
+        timeout = a.get("Timeout")
+        wait = running[2] - clock
+        if timeout is not None and 0 <= psops.to_number(timeout) < wait:
+            s.hang += float(psops.to_number(timeout))
+            return []
+        s.hang += wait
+        _refresh_jobs(s)
+    return jobs
+
+
+@cmdlet("Receive-Job", ("Id", "Name", "Job"), ("Wait", "Keep", "AutoRemoveJob"), ("Id",))
+def receive_job(s: Session, a: Args) -> list[Any]:
+    if a.has("Wait"):
+        wait_job(s, a)
+    for job in _pick_jobs(s, a):
+        job.set("HasMoreData", False)
+    return []
+
+
+@cmdlet("Remove-Job", ("Id", "Name", "Job"), ("Force",), ("Id",))
+def remove_job(s: Session, a: Args) -> list[Any]:
+    for job in _pick_jobs(s, a):
+        if job.get("State") == "Running":
+            if not a.has("Force"):
+                raise PSErr(
+                    f"The command cannot remove the job with the job ID {job.get('Id')} because the job is not "
+                    "finished. To remove the job, first stop the job, or use the Force parameter.",
+                    category="InvalidOperation",
+                    target=str(job.get("Name")),
+                    exception="ArgumentException",
+                    fqid="JobObjectNotFinishedCannotBeRemoved",
+                )
+            L.cancel_scan(s.guest, s.ctx.now + s.hang)
+        s.jobs.remove(job)
+    return []
+
+
+@native("MpCmdRun.exe")
+def mpcmdrun(s: Session, argv: list[str]) -> int:
+    """``MpCmdRun.exe -Scan -ScanType 1|2`` (waits for the scan) and ``-Scan -Cancel``. Wording is [mem]."""
+    flags = [x.lower().lstrip("-/") for x in argv]
+    if "scan" not in flags:
+        s.out.append(
+            "Usage:\nMpCmdRun.exe [command] [-options]\n\n  -Scan [-ScanType value]\n  -Scan -Cancel\n"
+        )
+        return 0 if not flags or flags[0] in ("?", "h") else 2
+    if "cancel" in flags:
+        if L.cancel_scan(s.guest, s.ctx.now + s.hang):
+            _refresh_jobs(s)
+            s.out.append("Scan cancelled.\n")  # [mem]
+            return 0
+        s.out.append("No scan is currently running.\n")  # [mem]
+        return 0
+    kind = "QuickScan"
+    if "scantype" in flags and flags.index("scantype") + 1 < len(flags):
+        kind = {"0": "QuickScan", "1": "QuickScan", "2": "FullScan", "3": "CustomScan"}.get(
+            flags[flags.index("scantype") + 1], "QuickScan"
+        )
+    s.out.append("Scan starting...\n")
+    _scan_now(s, kind)
+    s.out.append("Scan finished.\nScanning found no threats.\n")  # [mem]
+    return 0
 
 
 # BitLocker -------------------------------------------------------------------------------------------------

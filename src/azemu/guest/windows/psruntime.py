@@ -201,6 +201,7 @@ class Session:
     hang: float = 0.0
     halted: bool = False  # a power action or `exit` ended the script
     engine: Engine | None = None  # the interpreter, for cmdlets that run script blocks
+    jobs: list[Any] = field(default_factory=list)  # background jobs this session started (Get-Job)
 
     def run_block(self, block: Any, args: list[Any], dollar_under: Any = None) -> list[Any]:
         if self.engine is None:

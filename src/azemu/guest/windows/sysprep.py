@@ -196,8 +196,9 @@ def run_sysprep(guest: Guest, args: list[str], ctx: ExecContext) -> ExecResult:
     except SysprepFailure as exc:
         return _fail(guest, log, exc, quiet)
 
-    if opts.generalize and L.realtime_on(guest):
-        return _hang(guest, log, quiet)
+    scan = L.defender_scan(guest, ctx.now)
+    if opts.generalize and scan is not None and L.realtime_on(guest):
+        return _hang(guest, log, quiet, scan)
 
     _apply(guest, opts, ctx)
     fs.write(L.SYSPREP_TAG, b"", mtime=ctx.now)
@@ -233,15 +234,19 @@ def _apply(guest: Guest, o: Options, ctx: ExecContext) -> None:
         fs.write(rf"{L.PANTHER}\unattend.xml", fs.read(o.unattend), mtime=ctx.now)
 
 
-def _hang(guest: Guest, log: _Log, quiet: bool) -> ExecResult:
-    """Defender real-time scanning locks the Appx/provider files: Sysprep waits 30 minutes, then fails."""
+def _hang(guest: Guest, log: _Log, quiet: bool, scan: tuple[str, float, float]) -> ExecResult:
+    """A Defender scan is running with real-time protection on: MsMpEng holds the Appx/provider files, so
+    Sysprep waits 30 minutes for them, then fails (facts 3.3: third-party reports only; the trap is opt-in)."""
+    kind, start, _end = scan
     log.line(
         r"SYSPRP ActionPlatform::LaunchModule: Executing method 'SysprepGeneralizeValidate' from "
         r"C:\Windows\System32\AppxSysprep.dll"
     )  # [mem]
+    started = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(start))
     log.line(
         "SYSPRP Sysprep_Clean_Validate_Opk: Waiting for the generalize providers to finish; files are "
-        "locked by MsMpEng.exe (Microsoft Defender real-time protection)",
+        f"locked by MsMpEng.exe (Microsoft Defender real-time protection: a {kind} started at {started} is still "
+        "running)",
         "Warning",
     )  # [mem]
     L.reg(guest).set(L.K_SYSPREP_STATUS, "GeneralizationState", 3)  # [facts] 3 = generalize aborted
