@@ -1,0 +1,54 @@
+"""The ARM template language: expressions, functions and template processing, as a leaf library.
+
+Nothing here imports the rest of azemu. The deployment service implements :class:`DeploymentContext` and drives
+:func:`prepare` / :class:`PreparedDeployment`; Azure Policy can reuse the expression core (:func:`parse_expression`,
+:class:`Evaluator`, :func:`pure_functions`) with its own function table. Errors are :class:`TemplateError` with
+Azure's code (``InvalidTemplate``, ``DeploymentOutputEvaluationFailed``), message and location.
+
+Modules: ``lexer``/``parser``/``nodes`` (syntax), ``evaluator`` and ``functions/`` (evaluation), ``values`` and
+``dotnet`` (ARM's value rules and .NET formatting), ``hashing`` (``uniqueString``/``guid``), ``template``
+(top level), ``parameters``, ``variables``, ``resources`` (expansion into instances), ``graph`` (dependencies,
+waves), ``render``, ``outputs``, ``nested``, ``engine`` (the driver), ``testing`` (a fake context).
+"""
+
+from .context import DeploymentContext, DeploymentInfo, ResourceGroupInfo, SubscriptionInfo
+from .engine import PreparedDeployment, prepare
+from .errors import ExpressionError, NotYetDeployed, TemplateError
+from .evaluator import Env, Evaluator, LambdaValue
+from .functions.catalog import arm_functions, pure_functions
+from .functions.table import FunctionSpec, FunctionTable, Invocation
+from .hashing import arm_guid, unique_string
+from .nested import NestedDeployment
+from .parser import escape_literal, is_expression, parse_expression, parse_template_string, unescape_literal
+from .resources import ResourceInstance
+from .template import Template
+
+__all__ = [
+    "DeploymentContext",
+    "DeploymentInfo",
+    "Env",
+    "Evaluator",
+    "ExpressionError",
+    "FunctionSpec",
+    "FunctionTable",
+    "Invocation",
+    "LambdaValue",
+    "NestedDeployment",
+    "NotYetDeployed",
+    "PreparedDeployment",
+    "ResourceGroupInfo",
+    "ResourceInstance",
+    "SubscriptionInfo",
+    "Template",
+    "TemplateError",
+    "arm_functions",
+    "arm_guid",
+    "escape_literal",
+    "is_expression",
+    "parse_expression",
+    "parse_template_string",
+    "prepare",
+    "pure_functions",
+    "unescape_literal",
+    "unique_string",
+]
