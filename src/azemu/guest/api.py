@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,6 +13,10 @@ from azemu.guest import linux, windows
 from azemu.guest.machine import BootResult, ExecContext, ExecResult, Guest, OsProfile
 
 GUESTS = (*linux.DISTROS, *windows.DISTROS)
+# The start of stderr when a script hit a bug in azemu's guest code (never the script's own failure).
+INTERNAL_ERROR = "azemu: internal guest error"
+log = logging.getLogger(__name__)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # Seconds spent inside guest code, per entry point (for benchmarks: the guest work's share of the time).
 METRICS: dict[str, float] = {}
@@ -43,9 +49,30 @@ def base_guest(distro: str, now: float) -> Guest:
 def run_script(
     guest: Guest, command_id: str, lines: list[str], parameters: list[dict[str, Any]], ctx: ExecContext
 ) -> ExecResult:
-    if command_id == "RunPowerShellScript":
-        return _measure("run_script", lambda: windows.run_powershell(guest, lines, parameters, ctx))
-    return _measure("run_script", lambda: linux.run_shell(guest, lines, parameters, ctx))
+    """Run a Run Command script. Whatever the text, the answer is an ExecResult: a script's syntax errors are
+    its own failure (the shell's wording); a bug in azemu's guest code becomes a failed result whose stderr
+    starts with INTERNAL_ERROR, and is logged."""
+    script = [_text(line) for line in lines or []]
+    params = [{**p, "value": _text(p.get("value", ""))} for p in parameters or [] if isinstance(p, dict)]
+    return _measure("run_script", lambda: _run_safely(guest, command_id, script, params, ctx))
+
+
+def _text(value: Any) -> str:
+    """What a script file can hold: UTF-8 text (unpaired surrogates from JSON become U+FFFD)."""
+    text = value if isinstance(value, str) else str(value)
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def _run_safely(
+    guest: Guest, command_id: str, lines: list[str], parameters: list[dict[str, Any]], ctx: ExecContext
+) -> ExecResult:
+    try:
+        if command_id == "RunPowerShellScript":
+            return windows.run_powershell(guest, lines, parameters, ctx)
+        return linux.run_shell(guest, lines, parameters, ctx)
+    except Exception as exc:  # the last resort: no script text may crash the emulator
+        log.exception("guest script failed inside azemu (%s on %s)", command_id, guest.distro)
+        return ExecResult(1, stderr=f"{INTERNAL_ERROR}: {type(exc).__name__}: {exc}\n")
 
 
 def first_boot(guest: Guest, profile: OsProfile, ctx: ExecContext) -> BootResult:

@@ -10,6 +10,7 @@ import time
 from azemu.guest.fs import FsError
 from azemu.guest.linux import accounts
 from azemu.guest.linux.shcore import Io, Shell, command, strerror
+from azemu.guest.linux.shpattern import user_regex
 
 
 def _split_opts(
@@ -513,7 +514,7 @@ def _grep(sh: Shell, argv: list[str], io: Io) -> int:
     if "-x" in flags:
         regex_src = rf"^(?:{regex_src})$"
     try:
-        regex = re.compile(regex_src, re.I if "-i" in flags else 0)
+        regex = user_regex(regex_src, re.I if "-i" in flags else 0)
     except re.error:
         io.error("grep: Unmatched ( or \\(")
         return 2
@@ -613,7 +614,7 @@ def _sed_apply(cmds: list[tuple[str, str, str, str]], text: str, extended: bool)
         body, nl = (line[:-1], "\n") if line.endswith("\n") else (line, "")
         deleted = False
         for kind, pat, repl, sflags in cmds:
-            rx = re.compile(bre_to_python(pat, extended), re.I if "I" in sflags or "i" in sflags else 0)
+            rx = user_regex(bre_to_python(pat, extended), re.I if "I" in sflags or "i" in sflags else 0)
             if kind == "d":
                 if not pat or rx.search(body):
                     deleted = True
@@ -667,7 +668,7 @@ def _sed(sh: Shell, argv: list[str], io: Io) -> int:
         return 1
     try:
         for _kind, pat, repl, _flags in cmds:
-            re.compile(bre_to_python(pat, extended)).sub(_sed_repl(repl), "")
+            user_regex(bre_to_python(pat, extended)).sub(_sed_repl(repl), "")
         return _sed_files(sh, cmds, files, extended, in_place, quiet, io)
     except (re.error, IndexError) as e:
         io.error(f"sed: -e expression #1, char {len(exprs[0])}: {_sed_regex_error(e)}")

@@ -592,7 +592,7 @@ class Interpreter:
             hit = shpattern.match(x.pattern(node.right), subject)
             return hit if op != "!=" else not hit
         if op == "=~":
-            m = re.search(_posix_classes(x.regex(node.right)), subject)
+            m = shpattern.user_regex(_posix_classes(x.regex(node.right))).search(subject)
             if m is None:
                 sh.arrays.pop("BASH_REMATCH", None)
                 return False
@@ -692,14 +692,18 @@ class _ShellVars:
 
 
 def _array_words(text: str) -> list[str]:
+    """The words of an array assignment's ``( ... )`` (already checked by the scanner)."""
     sc = Scanner(text)
     words: list[str] = []
-    while True:
-        t = sc.token()
-        if t.kind == "eof":
-            return words
-        if t.kind == "word":
-            words.append(t.text)
+    try:
+        while True:
+            t = sc.token()
+            if t.kind == "eof":
+                return words
+            if t.kind == "word":
+                words.append(t.text)
+    except ParseError:
+        return words
 
 
 _CLASS = re.compile(r"\[:(alpha|digit|alnum|upper|lower|space|blank|punct|xdigit|word):\]")

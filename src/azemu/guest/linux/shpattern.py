@@ -7,6 +7,7 @@ characters that were quoted in the script, so ``case $x in "*")`` matches only a
 from __future__ import annotations
 
 import re
+import warnings
 from functools import lru_cache
 
 _CLASSES = {
@@ -126,9 +127,16 @@ def to_regex(pattern: str, path: bool = False) -> str:
     return "".join(out)
 
 
+def user_regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """Compile a regular expression a script wrote (Python's FutureWarnings about it are not the script's)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return re.compile(pattern, flags)
+
+
 @lru_cache(maxsize=512)
 def compiled(pattern: str, path: bool = False) -> re.Pattern[str]:
-    return re.compile(to_regex(pattern, path), re.S)
+    return user_regex(to_regex(pattern, path), re.S)
 
 
 def match(pattern: str, text: str) -> bool:

@@ -196,7 +196,7 @@ class Scanner:
             c = src[self.i]
             if c in META:
                 if c == "(" and _assign_prefix("".join(out)):
-                    out.append(self._balanced_parens())
+                    out.append(self._array_body())
                     continue
                 break
             if c == "\\":
@@ -384,12 +384,28 @@ class Scanner:
             j += 1
         raise self.eof_error(")", self.line)
 
-    def _balanced_parens(self) -> str:
-        start = self.i
-        end = self._balanced_end(start)
-        self.line += self.src.count("\n", start, end)
-        self.i = end
-        return self.src[start:end]
+    def _array_body(self) -> str:
+        """``name=( word ... )``: the words are read (and checked) like any others."""
+        start, line = self.i, self.line
+        self.i += 1
+        while True:
+            self.skip_blanks()
+            if self.i >= self.n:
+                raise self.eof_error(")", line)
+            c = self.src[self.i]
+            if c == "\n":
+                self.i += 1
+                self.line += 1
+                continue
+            if c == ")":
+                self.i += 1
+                return self.src[start : self.i]
+            if c in META:
+                bad = next((o for o in OPERATORS if self.src.startswith(o, self.i)), c)
+                raise ParseError(
+                    f"syntax error near unexpected token `{bad}'", self.line, self.line_text(self.line)
+                )
+            self.read_word()
 
     # [[ ... ]] -----------------------------------------------------------------------------------------
     def cond_token(self) -> Tok:

@@ -130,9 +130,10 @@ def format_list(s: Session, a: Args) -> list[Any]:
 def select_object(s: Session, a: Args) -> list[Any]:
     items = _items(a)
     if a.get("First") is not None:
-        items = items[: int(a.get("First"))]
+        items = items[: max(0, int(a.number("First")))]
     if a.get("Last") is not None:
-        items = items[-int(a.get("Last")) :]
+        last = max(0, int(a.number("Last")))
+        items = items[-last:] if last else []
     if a.get("ExpandProperty"):
         name = a.str("ExpandProperty")
         return [o.get(name) if isinstance(o, PSObj) else None for o in items]
@@ -231,7 +232,7 @@ def start_process(s: Session, a: Args) -> list[Any]:
 
 @cmdlet("Start-Sleep", ("Seconds", "Milliseconds"), (), ("Seconds",))
 def start_sleep(s: Session, a: Args) -> list[Any]:
-    s.hang += float(a.get("Seconds") or 0) + float(a.get("Milliseconds") or 0) / 1000
+    s.hang += max(0.0, float(a.number("Seconds"))) + max(0.0, float(a.number("Milliseconds"))) / 1000
     return []
 
 

@@ -520,7 +520,16 @@ def get_item_property(s: Session, a: Args) -> list[Any]:
 
 @cmdlet("Get-ItemPropertyValue", ("Path", "LiteralPath", "Name"), (), ("Path", "Name"))
 def get_item_property_value(s: Session, a: Args) -> list[Any]:
-    key = _need_key(s, _paths(a)[0])
+    paths = _paths(a)
+    if not paths or not a.strs("Name"):
+        raise PSErr(
+            "Cannot process command because of one or more missing mandatory parameters: "
+            + ("Path Name." if not paths and not a.strs("Name") else "Path." if not paths else "Name."),
+            category="InvalidArgument",
+            exception="ParameterBindingException",
+            fqid="MissingMandatoryParameter",
+        )
+    key = _need_key(s, paths[0])
     out = []
     for n in a.strs("Name"):
         typed = L.reg(s.guest).get_typed(key, n)

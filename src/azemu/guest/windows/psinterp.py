@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from azemu.guest.fs import FsError
 from azemu.guest.windows import psmembers, psops
 from azemu.guest.windows.psast import (
     ArrayLiteral,
@@ -75,7 +76,7 @@ from azemu.guest.windows.psruntime import (
 )
 
 MAX_CALL_DEPTH = 40
-MAX_LOOP = 100_000
+MAX_LOOP = 10_000  # a guard against scripts that would spin forever (as on Linux)
 NOT_RECOGNIZED = (
     "The term '{0}' is not recognized as the name of a cmdlet, function, script file, or operable "
     "program. Check the spelling of the name, or if a path was included, verify that the path is "
@@ -108,6 +109,34 @@ class ExitScript(Flow):
     def __init__(self, code: int) -> None:
         super().__init__(code)
         self.code = code
+
+
+def fs_error(e: FsError) -> PSErr:
+    """A file system failure as the .NET exception PowerShell reports."""
+    path = e.path.replace("/", "\\").lstrip("\\") if e.path.startswith("/") and e.path[2:3] == ":" else e.path
+    if e.errno in ("EISDIR", "EACCES", "EPERM"):
+        return PSErr(
+            f"Access to the path '{path}' is denied.",
+            category="PermissionDenied",
+            target=path,
+            exception="UnauthorizedAccessException",
+            fqid="UnauthorizedAccess",
+        )
+    if e.errno in ("ENOENT", "ENOTDIR"):
+        return PSErr(
+            f"Could not find a part of the path '{path}'.",
+            category="ObjectNotFound",
+            target=path,
+            exception="DirectoryNotFoundException",
+            fqid="DirectoryNotFound",
+        )
+    return PSErr(
+        f"The file '{path}' already exists." if e.errno == "EEXIST" else "The directory is not empty.",
+        category="WriteError",
+        target=path,
+        exception="IOException",
+        fqid="IOException",
+    )
 
 
 def format_parse_error(src: str, e: ParseError) -> str:
@@ -675,6 +704,15 @@ class Interpreter:
         out.extend(values)
 
     def redirect(self, redirects: list[Redirection], values: list[Any], mark: int) -> list[Any]:
+        try:
+            return self._redirect(redirects, values, mark)
+        except FsError as fe:
+            err = fs_error(fe)
+            raise PSRuntimeError(
+                err.message, category=err.category, exception=err.exception, fqid=err.fqid, target=err.target
+            ) from None
+
+    def _redirect(self, redirects: list[Redirection], values: list[Any], mark: int) -> list[Any]:
         fs = self.s.guest.fs
         for r in redirects:
             dest = None if r.target is None else self.evaluate(r.target)
@@ -851,7 +889,17 @@ class Interpreter:
             args.named.setdefault(k, v)
         args.input = input_
         try:
-            result = spec.fn(self.s, args)
+            try:
+                result = spec.fn(self.s, args)
+            except FsError as fe:
+                raise fs_error(fe) from None
+            except ValueError as ve:  # a parameter value the cmdlet could not convert
+                raise PSErr(
+                    f"Cannot process argument transformation: {ve}",
+                    category="InvalidArgument",
+                    exception="ParameterBindingArgumentTransformationException",
+                    fqid="ParameterArgumentTransformationError",
+                ) from None
         except PSErr as exc:
             e = self.cmdlet_error(exc, cmd, typed, spec)
             if exc.terminating:
@@ -1349,6 +1397,10 @@ class Interpreter:
             raise psmembers.invocation_error(
                 "WriteAllText", [path, text], f"Could not find a part of the path '{full}'."
             )
+        if fs.is_dir(full):
+            raise psmembers.invocation_error(
+                "WriteAllText", [path, text], f"Access to the path '{full}' is denied."
+            )
         fs.write(full, text.encode("utf-8", "surrogatepass"), append=append, mtime=self.s.ctx.now)
 
     def file_exists(self, path: str, directory: bool) -> bool:
@@ -1356,7 +1408,15 @@ class Interpreter:
         return self.s.guest.fs.is_dir(full) if directory else self.s.guest.fs.is_file(full)
 
     def make_directory(self, path: str) -> None:
-        self.s.guest.fs.mkdir(self.s.full(path))
+        full = self.s.full(path)
+        try:
+            self.s.guest.fs.mkdir(full)
+        except FsError:
+            raise psmembers.invocation_error(
+                "CreateDirectory",
+                [path],
+                f"Cannot create '{full}' because a file with the same name already exists.",
+            ) from None
 
     def env(self, name: str) -> str | None:
         return self.s.env.get(name.upper())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import decimal
 import re
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -383,10 +384,16 @@ def wildcard_regex(pattern: str) -> str:
 
 def like(text: Any, pattern: Any, case: bool = False) -> bool:
     try:
-        rx = re.compile(wildcard_regex(to_str(pattern)), re.S | (0 if case else re.I))
+        rx = _compile(wildcard_regex(to_str(pattern)), re.S | (0 if case else re.I))
     except re.error:
         return False
     return rx.fullmatch(to_str(text)) is not None
+
+
+def _compile(pattern: str, flags: int) -> re.Pattern[str]:
+    with warnings.catch_warnings():  # Python's FutureWarnings about a script's pattern are not the script's
+        warnings.simplefilter("ignore", FutureWarning)
+        return re.compile(pattern, flags)
 
 
 def dotnet_regex(pattern: str, case: bool = False) -> re.Pattern[str]:
@@ -394,7 +401,7 @@ def dotnet_regex(pattern: str, case: bool = False) -> re.Pattern[str]:
     py = re.sub(r"\\k<([A-Za-z_]\w*)>", r"(?P=\1)", py)
     py = py.replace(r"\z", r"\Z")
     try:
-        return re.compile(py, 0 if case else re.I)
+        return _compile(py, 0 if case else re.I)
     except (re.error, OverflowError, RecursionError) as e:
         raise PSRuntimeError(
             f'parsing "{pattern}" - {str(e).capitalize()}.',

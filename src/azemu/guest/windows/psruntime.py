@@ -10,6 +10,8 @@ from typing import Any, Protocol
 
 from azemu.guest.machine import ExecContext, Guest
 from azemu.guest.windows import layout as L
+from azemu.guest.windows import psops
+from azemu.guest.windows.psformat import Hashtable
 
 COMMON_VALUED = ("ErrorAction", "WarningAction", "ErrorVariable", "OutVariable", "InformationAction")
 COMMON_SWITCHES = ("Verbose", "Debug", "WhatIf", "Confirm")
@@ -65,6 +67,26 @@ class Args:
             return []
         items = v if isinstance(v, list) else [v]
         return [str(x) for x in items]
+
+    def number(self, name: str, default: float = 0) -> float:
+        """A numeric parameter; a value that is no number fails binding as PowerShell's binder does."""
+        v = self.named.get(name)
+        if v is None:
+            return default
+        try:
+            n = psops.to_number(v)
+        except psops.PSRuntimeError:
+            n = None
+        if n is None or (isinstance(v, list | Hashtable) and not (isinstance(v, list) and len(v) == 1)):
+            raise PSErr(
+                f'Cannot bind parameter \'{name}\'. Cannot convert value "{psops.to_str(v)}" to type "System.Int32". '
+                'Error: "Input string was not in a correct format."',
+                category="InvalidArgument",
+                target="",
+                exception="ParameterBindingException",
+                fqid="CannotConvertArgumentNoMessage",
+            )
+        return n
 
     def str(self, name: str, default: str = "") -> str:
         v = self.named.get(name)
