@@ -19,6 +19,7 @@ from .functions.catalog import arm_functions, pure_functions
 from .functions.table import FunctionSpec, FunctionTable, Invocation
 from .hashing import arm_guid, unique_string
 from .nested import NestedDeployment
+from .parameters import redact_parameters
 from .parser import escape_literal, is_expression, parse_expression, parse_template_string, unescape_literal
 from .resources import ResourceInstance
 from .template import Template
@@ -49,6 +50,7 @@ __all__ = [
     "parse_template_string",
     "prepare",
     "pure_functions",
+    "redact_parameters",
     "unescape_literal",
     "unique_string",
 ]

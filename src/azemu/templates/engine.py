@@ -147,6 +147,7 @@ def prepare(
     if udfs:
         table = table.with_functions(*udfs)
     state = DeploymentState(template, context, table, outer=outer)
+    state.base_functions = functions or arm_functions()
     state.parameters = Parameters(state, None if outer is not None else parameters)
     state.parameters_for_deployment = dict(parameters or {})
     state.variables = Variables(state)
@@ -195,8 +196,16 @@ def check_expressions(state: DeploymentState) -> None:
     template, table = state.template, state.functions
     for name, pdecl in template.parameters.items():
         path = join_path("parameters", name)
+        default_key = next((k for k in pdecl if k.lower() == "defaultvalue"), None)
+        if default_key is None:
+            continue  # metadata, descriptions and constraints are never evaluated
         _check_value(
-            state, table, pdecl, path, lambda e, n=name, p=path: state.element_error(e, "resource", n, p)
+            state,
+            table,
+            pdecl[default_key],
+            path,
+            lambda e, n=name, p=path: state.element_error(e, "resource", n, p),
+            rel_base=default_key,
         )
     for name, value in template.variables.items():
         path = join_path("variables", name)
@@ -211,7 +220,7 @@ def check_expressions(state: DeploymentState) -> None:
         raw_name = decl.get("name")
         shown = raw_name if isinstance(raw_name, str) else (decl.symbolic_name or "")
         for key, value in decl.raw.items():
-            if key.lower() == "resources":
+            if key.lower() in ("resources", "comments", "metadata"):
                 continue
             checked = value
             if key.lower() == "properties" and isinstance(value, dict) and _has_nested_template(decl.raw):

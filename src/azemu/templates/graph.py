@@ -38,6 +38,7 @@ _CONTROL_KEYS = {
     "dependson",
     "resources",
     "comments",
+    "metadata",
     "existing",
 }
 

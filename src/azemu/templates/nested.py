@@ -62,7 +62,7 @@ class NestedDeployment:
             self.template,
             context,
             self.parameters if self.scope == "inner" else None,
-            functions=functions or parent_state.functions,
+            functions=functions or parent_state.base_functions,
             outer=parent_state if self.scope == "outer" else None,
             path_prefix=f"{prefix}.{props_key}.{template_key}",
             source=parent_state.template.source,

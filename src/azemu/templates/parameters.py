@@ -20,13 +20,14 @@ Azure does, with the type only for ``securestring``/``secureObject``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any
 
 from .errors import ExpressionError, TemplateError, see, validation_failed
 from .source import join_path
 from .state import DeploymentState, Phase
-from .template import PARAMETER_TYPES, get_ci, parameter_type
+from .template import PARAMETER_TYPES, Template, get_ci, parameter_type
 from .values import arm_equals, find_key, is_int, to_display, type_name
 from .walker import evaluate_value
 
@@ -66,7 +67,9 @@ class Parameters:
         self.declared = self.template.parameters
         self._values: dict[str, Any] = {}
         self._supplied: dict[str, Any] = {}
-        self._evaluating: list[str] = []
+        self._local = (
+            threading.local()
+        )  # the chain being evaluated, per thread (waves may render in parallel)
         self._bind(supplied or {})
 
     # --- binding ---------------------------------------------------------------------------------------------
@@ -148,17 +151,18 @@ class Parameters:
             )
         if key in self._values:
             return self._values[key]
-        if key in self._evaluating:
-            chain = " -> ".join([*self._evaluating[self._evaluating.index(key) :], key])
+        evaluating: list[str] = self._local.__dict__.setdefault("chain", [])
+        if key in evaluating:
+            chain = " -> ".join([*evaluating[evaluating.index(key) :], key])
             # azemu wording
             raise ExpressionError(
                 f"The template parameter '{key}' is part of a circular reference: '{chain}'."
             )
-        self._evaluating.append(key)
+        evaluating.append(key)
         try:
             value = self._evaluate(key)
         finally:
-            self._evaluating.pop()
+            evaluating.pop()
         self._values[key] = value
         return value
 
@@ -263,3 +267,20 @@ def _allowed_equal(value: Any, allowed: Any) -> bool:
     if type(value) is str and type(allowed) is str:
         return value.lower() == allowed.lower()
     return arm_equals(value, allowed)
+
+
+def redact_parameters(template: Template, supplied: Mapping[str, Any]) -> dict[str, Any]:
+    """``properties.parameters`` for a GET from a request's parameters alone (``{"p": {"value": ...}}``), without
+    evaluating defaults: declared parameters with their type, values of secure ones omitted, undeclared ones dropped.
+    (A prepared deployment's :meth:`PreparedDeployment.parameters_for_response` also includes defaults.)"""
+    out: dict[str, Any] = {}
+    for given, entry in supplied.items():
+        name = find_key(template.parameters, given)
+        if name is None:
+            continue
+        ptype = parameter_type(template.parameters[name], template) or "string"
+        rendered: dict[str, Any] = {"type": PARAMETER_TYPES[ptype]}
+        if ptype not in SECURE and isinstance(entry, dict) and find_key(entry, "value") is not None:
+            rendered["value"] = entry[find_key(entry, "value") or "value"]
+        out[name] = rendered
+    return out

@@ -4,8 +4,8 @@ Rendering happens when the instance's turn comes (its dependencies exist), becau
 ``list*()`` read deployed resources. The body carries ``apiVersion``, ``type`` and ``name`` (full, as expanded),
 then every other property of the declaration evaluated (``location``, ``tags``, ``sku``, ``kind``, ``identity``,
 ``plan``, ``zones``, ``properties`` with property-level ``copy`` blocks expanded, ...). Template-only properties
-(``condition``, ``copy``, ``dependsOn``, ``resources``, ``comments``, ``existing``, ``scope``, ``subscriptionId``,
-``resourceGroup``) are left out. A nested deployment's ``properties.template`` is not evaluated here: it belongs to
+(``condition``, ``copy``, ``dependsOn``, ``resources``, ``comments``, ``metadata``, ``existing``, ``scope``,
+``subscriptionId``, ``resourceGroup``) are left out. A nested deployment's ``properties.template`` is not evaluated here: it belongs to
 the child deployment.
 
 A failure reads like ARM's deployment-time error (real: ``Unable to process template language expressions for
@@ -33,6 +33,7 @@ SKIPPED = {
     "dependson",
     "resources",
     "comments",
+    "metadata",
     "existing",
     "scope",
     "subscriptionid",

@@ -59,7 +59,7 @@ class CopyFrame:
 class TemplateEnv(Env):
     """The environment of one evaluation inside a deployment."""
 
-    __slots__ = ("copy", "partial", "phase", "state", "udf_args")
+    __slots__ = ("copy", "partial", "phase", "state", "udf_args", "what_if")
 
     def __init__(
         self,
@@ -69,12 +69,16 @@ class TemplateEnv(Env):
         copy: CopyFrame | None = None,
         partial: bool = False,
         udf_args: dict[str, Any] | None = None,
+        what_if: bool = False,
     ) -> None:
         super().__init__()
         self.state = state
         self.phase = phase
         self.copy = copy
         self.partial = partial
+        """Leave an expression that meets :class:`NotYetDeployed` as its original string."""
+        self.what_if = what_if or partial
+        """Treat this deployment's own resources as not deployed yet (``reference()`` raises NotYetDeployed)."""
         self.udf_args = udf_args
 
     def in_copy(self, name: str | None, index: int) -> TemplateEnv:
@@ -104,6 +108,8 @@ class DeploymentState:
         self.context = context
         self.outer = outer
         self.functions = functions
+        self.base_functions = functions
+        """The table before the template's user-defined functions were added (what nested templates start from)."""
         self.evaluator = Evaluator(functions)
         # set by the engine once built (they need the state themselves)
         self.parameters: Parameters
@@ -138,10 +144,10 @@ class DeploymentState:
             return self.outer.parameter(name)
         return self.parameters.get(name)
 
-    def variable(self, name: str) -> Any:
+    def variable(self, name: str, *, what_if: bool = False) -> Any:
         if self.outer is not None:
-            return self.outer.variable(name)
-        return self.variables.get(name)
+            return self.outer.variable(name, what_if=what_if)
+        return self.variables.get(name, what_if=what_if)
 
     # --- deployment() --------------------------------------------------------------------------------------
 
@@ -167,8 +173,10 @@ class DeploymentState:
 
     # --- evaluation helpers --------------------------------------------------------------------------------
 
-    def env(self, phase: Phase, *, copy: CopyFrame | None = None, partial: bool = False) -> TemplateEnv:
-        return TemplateEnv(self, phase, copy=copy, partial=partial)
+    def env(
+        self, phase: Phase, *, copy: CopyFrame | None = None, partial: bool = False, what_if: bool = False
+    ) -> TemplateEnv:
+        return TemplateEnv(self, phase, copy=copy, partial=partial, what_if=what_if)
 
     def element_error(
         self, err: ExpressionError, kind: str, name: str, element_path: str, *, with_position: bool = True

@@ -11,6 +11,7 @@ a ``copy`` array inside a variable's object value builds an array property of th
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from .errors import ExpressionError, TemplateError, see
@@ -42,12 +43,16 @@ class Variables:
                 continue
             self.plain[key] = value
         self._values: dict[str, Any] = {}
-        self._evaluating: list[str] = []
+        self._local = (
+            threading.local()
+        )  # the chain being evaluated, per thread (waves may render in parallel)
 
     def names(self) -> list[str]:
         return [*self.plain, *self.loops]
 
-    def get(self, name: str) -> Any:
+    def get(self, name: str, *, what_if: bool = False) -> Any:
+        """The value of a variable. With ``what_if`` (partial rendering) a variable that reads this deployment's own
+        resources raises :class:`NotYetDeployed`, and nothing computed that way is kept."""
         key = find_key(self.plain, name) or find_key(self.loops, name)
         if key is None:
             # Real: "The template variable 'webAppName' is not found. Please see https://aka.ms/arm-template/#variables
@@ -57,22 +62,24 @@ class Variables:
             )
         if key in self._values:
             return self._values[key]
-        if key in self._evaluating:
-            chain = " -> ".join([*self._evaluating[self._evaluating.index(key) :], key])
+        evaluating: list[str] = self._local.__dict__.setdefault("chain", [])
+        if key in evaluating:
+            chain = " -> ".join([*evaluating[evaluating.index(key) :], key])
             # azemu wording
             raise ExpressionError(
                 f"The template variable '{key}' is part of a circular reference: '{chain}'."
             )
-        self._evaluating.append(key)
+        evaluating.append(key)
         try:
-            value = self._evaluate(key)
+            value = self._evaluate(key, what_if)
         finally:
-            self._evaluating.pop()
-        self._values[key] = value
+            evaluating.pop()
+        if not what_if:
+            self._values[key] = value
         return value
 
-    def _evaluate(self, name: str) -> Any:
-        env = self.state.env(Phase.VARIABLES)
+    def _evaluate(self, name: str, what_if: bool = False) -> Any:
+        env = self.state.env(Phase.VARIABLES, what_if=what_if)
         ev = self.state.evaluator
         if name in self.plain:
             path = join_path("variables", name)

@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from azemu.templates import NotYetDeployed, PreparedDeployment, TemplateError, prepare
+from azemu.templates import (
+    NotYetDeployed,
+    PreparedDeployment,
+    Template,
+    TemplateError,
+    prepare,
+    redact_parameters,
+)
 from azemu.templates.context import ResourceGroupInfo
 from azemu.templates.testing import SUBSCRIPTION, FakeContext
 
@@ -285,6 +292,11 @@ def test_secure_parameters_are_not_echoed() -> None:
         "count": {"type": "Int", "value": 2},
     }
     assert "p@ss" not in json.dumps(prepared.parameters_for_response())
+    request = {"admin": {"value": "azureuser"}, "PASSWORD": {"value": "p@ss"}}
+    assert redact_parameters(Template.parse(tpl), request) == {
+        "admin": {"type": "String", "value": "azureuser"},
+        "password": {"type": "SecureString"},
+    }
 
 
 # --- variables --------------------------------------------------------------------------------------------------
@@ -1063,3 +1075,67 @@ def test_resource_group_facts() -> None:
     )
     tpl = template(outputs={"m": {"type": "string", "value": "[resourceGroup().managedBy]"}})
     assert prepare(tpl, ctx).outputs()["m"]["value"] == "/subscriptions/x/app"
+
+
+def test_what_if_through_variables_of_symbolic_templates() -> None:
+    tpl = {
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "languageVersion": "2.0",
+        "contentVersion": "1.0.0.0",
+        "variables": {"blob": "[reference('store').primaryEndpoints.blob]"},
+        "resources": {
+            "store": {"type": STORAGE, "apiVersion": "2023-01-01", "name": "store", "location": "eastus"},
+            "app": {
+                "type": "Microsoft.Web/sites",
+                "apiVersion": "2023-01-01",
+                "name": "app",
+                "location": "eastus",
+                "dependsOn": ["store"],
+                "properties": {"blob": "[variables('blob')]", "fixed": "[concat('a', 'b')]"},
+            },
+        },
+    }
+    ctx = context()
+    prepared = prepare(tpl, ctx)
+    app = prepared.instance("app")
+    assert prepared.render(app, partial=True)["properties"] == {"blob": "[variables('blob')]", "fixed": "ab"}
+    ctx.put(rid(STORAGE, "store"), {"properties": {"primaryEndpoints": {"blob": "https://store/"}}})
+    assert prepared.render(app)["properties"] == {"blob": "https://store/", "fixed": "ab"}
+
+
+def test_nested_inner_templates_do_not_see_parent_functions() -> None:
+    udf = [
+        {
+            "namespace": "p",
+            "members": {"f": {"parameters": [], "output": {"type": "string", "value": "parent"}}},
+        }
+    ]
+    inner = template(outputs={"o": {"type": "string", "value": "[p.f()]"}})
+    tpl = template(
+        functions=udf,
+        resources=[
+            {
+                "type": "Microsoft.Resources/deployments",
+                "apiVersion": "2022-09-01",
+                "name": "child",
+                "properties": {
+                    "mode": "Incremental",
+                    "expressionEvaluationOptions": {"scope": "inner"},
+                    "template": inner,
+                },
+            }
+        ],
+    )
+    prepared = prepare(tpl, context())
+    with pytest.raises(TemplateError):
+        prepared.nested(prepared.deployable[0]).prepare(context()).outputs()
+
+
+def test_metadata_and_comments_are_never_evaluated() -> None:
+    tpl = template(
+        parameters={"p": {"type": "string", "defaultValue": "x", "metadata": {"description": "[Required]"}}},
+        resources=[res("a", comments="[not an expression]", metadata={"note": "[neither]"})],
+    )
+    prepared = prepare(tpl, context())
+    body = prepared.render(prepared.deployable[0])
+    assert "comments" not in body and "metadata" not in body

@@ -272,3 +272,170 @@ def test_gallery_versions_with_copy_over_target_regions() -> None:
     assert prepared.outputs() == {
         "regions": {"type": "Array", "value": ["eastus", "westeurope", "southeastasia"]}
     }
+
+
+# The shape of the template Packer's azure-arm builder submits (packer-plugin-azure, builder/azure/common/template:
+# variables built with resourceId(subscription, group, type, name), dependsOn written as concat('Namespace/type/', name),
+# a customScript extension gated by a condition), trimmed.
+PACKER_PARAMETERS = [
+    "adminPassword",
+    "adminUsername",
+    "commandToExecute",
+    "nicName",
+    "osDiskName",
+    "publicIPAddressName",
+    "subnetName",
+    "virtualNetworkName",
+    "vmName",
+    "vmSize",
+    "dnsNameForPublicIP",
+]
+PACKER_LIKE: dict[str, Any] = template(
+    parameters={
+        name: {"type": "securestring" if name == "adminPassword" else "string"} for name in PACKER_PARAMETERS
+    },
+    variables={
+        "location": "[resourceGroup().location]",
+        "networkApiVersion": "2023-04-01",
+        "computeApiVersion": "2023-03-01",
+        "subnetName": "[parameters('subnetName')]",
+        "virtualNetworkName": "[parameters('virtualNetworkName')]",
+        "virtualNetworkResourceGroup": "[resourceGroup().name]",
+        "virtualNetworkSubscriptionID": "[subscription().subscriptionId]",
+        "vnetID": "[resourceId(variables('virtualNetworkSubscriptionID'), variables('virtualNetworkResourceGroup'), 'Microsoft.Network/virtualNetworks', variables('virtualNetworkName'))]",
+        "subnetRef": "[concat(variables('vnetID'), '/subnets/', variables('subnetName'))]",
+        "sshKeyPath": "[concat('/home/', parameters('adminUsername'), '/.ssh/authorized_keys')]",
+    },
+    resources=[
+        {
+            "apiVersion": "[variables('networkApiVersion')]",
+            "type": "Microsoft.Network/publicIPAddresses",
+            "name": "[parameters('publicIPAddressName')]",
+            "location": "[variables('location')]",
+            "properties": {
+                "dnsSettings": {"domainNameLabel": "[parameters('dnsNameForPublicIP')]"},
+                "publicIPAllocationMethod": "Dynamic",
+            },
+        },
+        {
+            "apiVersion": "[variables('networkApiVersion')]",
+            "type": "Microsoft.Network/virtualNetworks",
+            "name": "[variables('virtualNetworkName')]",
+            "location": "[variables('location')]",
+            "properties": {
+                "addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
+                "subnets": [
+                    {"name": "[variables('subnetName')]", "properties": {"addressPrefix": "10.0.0.0/24"}}
+                ],
+            },
+        },
+        {
+            "apiVersion": "[variables('networkApiVersion')]",
+            "type": "Microsoft.Network/networkInterfaces",
+            "name": "[parameters('nicName')]",
+            "location": "[variables('location')]",
+            "dependsOn": [
+                "[concat('Microsoft.Network/publicIPAddresses/', parameters('publicIPAddressName'))]",
+                "[concat('Microsoft.Network/virtualNetworks/', variables('virtualNetworkName'))]",
+            ],
+            "properties": {
+                "ipConfigurations": [
+                    {
+                        "name": "ipconfig",
+                        "properties": {
+                            "privateIPAllocationMethod": "Dynamic",
+                            "publicIPAddress": {
+                                "id": "[resourceId('Microsoft.Network/publicIPAddresses', parameters('publicIPAddressName'))]"
+                            },
+                            "subnet": {"id": "[variables('subnetRef')]"},
+                        },
+                    }
+                ]
+            },
+        },
+        {
+            "apiVersion": "[variables('computeApiVersion')]",
+            "type": "Microsoft.Compute/virtualMachines",
+            "name": "[parameters('vmName')]",
+            "location": "[variables('location')]",
+            "dependsOn": ["[concat('Microsoft.Network/networkInterfaces/', parameters('nicName'))]"],
+            "properties": {
+                "hardwareProfile": {"vmSize": "[parameters('vmSize')]"},
+                "networkProfile": {
+                    "networkInterfaces": [
+                        {"id": "[resourceId('Microsoft.Network/networkInterfaces', parameters('nicName'))]"}
+                    ]
+                },
+                "osProfile": {
+                    "adminUsername": "[parameters('adminUsername')]",
+                    "adminPassword": "[parameters('adminPassword')]",
+                    "computerName": "[parameters('vmName')]",
+                    "linuxConfiguration": {
+                        "ssh": {
+                            "publicKeys": [{"keyData": "ssh-rsa AAAA", "path": "[variables('sshKeyPath')]"}]
+                        }
+                    },
+                },
+                "storageProfile": {
+                    "imageReference": {
+                        "publisher": "Canonical",
+                        "offer": "UbuntuServer",
+                        "sku": "16.04",
+                        "version": "latest",
+                    },
+                    "osDisk": {
+                        "name": "[parameters('osDiskName')]",
+                        "createOption": "FromImage",
+                        "caching": "ReadWrite",
+                    },
+                },
+            },
+        },
+        {
+            "apiVersion": "[variables('computeApiVersion')]",
+            "type": "Microsoft.Compute/virtualMachines/extensions",
+            "name": "[concat(parameters('vmName'), '/extension-customscript')]",
+            "location": "[variables('location')]",
+            "condition": "[not(empty(parameters('commandToExecute')))]",
+            "dependsOn": ["[resourceId('Microsoft.Compute/virtualMachines/', parameters('vmName'))]"],
+            "properties": {
+                "publisher": "Microsoft.Compute",
+                "type": "CustomScriptExtension",
+                "typeHandlerVersion": "1.10",
+                "settings": {"commandToExecute": "[parameters('commandToExecute')]"},
+            },
+        },
+    ],
+)
+
+
+@pytest.mark.parametrize("command", ["", "echo hi"])
+def test_packer_like_template(command: str) -> None:
+    values = {
+        "adminPassword": "S3cret!",
+        "adminUsername": "packer",
+        "commandToExecute": command,
+        "nicName": "pkrni1",
+        "osDiskName": "pkros1",
+        "publicIPAddressName": "pkrip1",
+        "subnetName": "pkrsn1",
+        "virtualNetworkName": "pkrvn1",
+        "vmName": "pkrvm1",
+        "vmSize": "Standard_B2s",
+        "dnsNameForPublicIP": "pkrdns1",
+    }
+    prepared = prepare(PACKER_LIKE, context(), {k: {"value": v} for k, v in values.items()})
+    expected = [["pkrip1", "pkrvn1"], ["pkrni1"], ["pkrvm1"]] + (
+        [["pkrvm1/extension-customscript"]] if command else []
+    )
+    assert [[i.name for i in w] for w in prepared.waves] == expected
+    nic = prepared.render(prepared.instance("pkrni1"))
+    subnet = nic["properties"]["ipConfigurations"][0]["properties"]["subnet"]["id"]
+    assert subnet == rid("Microsoft.Network/virtualNetworks/subnets", "pkrvn1", "pkrsn1")
+    vm = prepared.render(prepared.instance("pkrvm1"))
+    assert vm["apiVersion"] == "2023-03-01"
+    assert (
+        vm["properties"]["osProfile"]["linuxConfiguration"]["ssh"]["publicKeys"][0]["path"]
+        == "/home/packer/.ssh/authorized_keys"
+    )
+    assert prepared.parameters_for_response()["adminPassword"] == {"type": "SecureString"}

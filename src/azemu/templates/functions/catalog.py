@@ -8,15 +8,23 @@ from __future__ import annotations
 
 from functools import cache
 
-from . import collections, dates, lambdas, logical, numeric, strings
+from . import collections, dates, lambdas, logical, network, numeric, strings
 from .table import FunctionTable
 
 
 @cache
 def pure_functions() -> FunctionTable:
-    """ARM functions that need no deployment: logic, numbers, strings, arrays, objects, lambdas, dates."""
+    """ARM functions that need no deployment: logic, numbers, strings, arrays, objects, lambdas, dates, CIDR."""
     return FunctionTable(
-        [*logical.SPECS, *numeric.SPECS, *strings.SPECS, *collections.SPECS, *lambdas.SPECS, *dates.SPECS]
+        [
+            *logical.SPECS,
+            *numeric.SPECS,
+            *strings.SPECS,
+            *collections.SPECS,
+            *lambdas.SPECS,
+            *dates.SPECS,
+            *network.SPECS,
+        ]
     )
 
 

@@ -51,7 +51,7 @@ def variables(inv: Invocation, args: Sequence[Any]) -> Any:
     env = template_env(inv)
     if env.phase in (Phase.PARAMETERS, Phase.FUNCTION):
         raise function_not_expected(inv.written_name)
-    return env.state.variable(want_str("variables", args, 0))
+    return env.state.variable(want_str("variables", args, 0), what_if=env.what_if)
 
 
 @fn("copyIndex", 0, 2)
@@ -102,6 +102,11 @@ def resolve_target(env: TemplateEnv, ref: str) -> tuple[str, str | None, bool]:
         inst = found[0] if found else None
         return ref, inst.api_version if inst else None, bool(inst and inst.deployable)
     matches = index.resolve(ref, symbolic=env.state.template.symbolic) if index else None
+    parts = [p for p in ref.split("/") if p]
+    if not matches and len(parts) >= 3 and len(parts) % 2 == 1:
+        # 'Namespace/type/name' names a resource in the deployment's scope (ARM docs: reference(concat(
+        # 'Microsoft.Storage/storageAccounts/', name), '2016-01-01') for an account outside the template)
+        return f"{env.state.scope_prefix()}/providers/{'/'.join(parts)}", None, False
     if not matches:
         # Real: "The template reference 'appServicePlan' is not valid: could not find template resource or resource copy
         # with this name. Please see https://aka.ms/arm-function-reference for usage details."
@@ -127,7 +132,7 @@ def reference(inv: Invocation, args: Sequence[Any]) -> Any:
     api = want_str("reference", args, 1) if len(args) > 1 and args[1] is not None else None
     full = len(args) > 2 and type(args[2]) is str and args[2].lower() == "full"
     resource_id, template_api, ours = resolve_target(env, target)
-    if env.partial and ours:
+    if env.what_if and ours:
         raise NotYetDeployed(resource_id)
     return env.state.context.reference(resource_id, api or template_api, full)
 
@@ -140,7 +145,7 @@ def _list_impl(inv: Invocation, args: Sequence[Any]) -> Any:
     api = want_str(name, args, 1) if len(args) > 1 and args[1] is not None else None
     body = args[2] if len(args) > 2 else None
     resource_id, template_api, ours = resolve_target(env, target)
-    if env.partial and ours:
+    if env.what_if and ours:
         raise NotYetDeployed(resource_id)
     return env.state.context.list_action(resource_id, name, api or template_api, body)
 
