@@ -20,6 +20,7 @@ BASE = f"/subscriptions/{SUB}/resourceGroups/rg/providers"
 
 SERVED = {
     "Microsoft.Resources/resourceGroups",
+    "Microsoft.Resources/deployments",
     "Microsoft.Compute/virtualMachines",
     "Microsoft.Compute/disks",
     "Microsoft.Compute/snapshots",

@@ -52,6 +52,7 @@ class Request:
     body: bytes
     scheme_host: str  # https://host:port as the client addressed us
     request_id: str
+    correlation_id: str = ""
     params: dict[str, str] = field(default_factory=dict)
     claims: dict[str, Any] | None = None
     api_version: str | None = None

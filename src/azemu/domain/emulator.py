@@ -8,6 +8,7 @@ from pathlib import Path
 from azemu.clock.clock import Clock
 from azemu.clock.faults import FaultRegistry
 from azemu.domain.content import DiskContent
+from azemu.domain.deployments import Deployments
 from azemu.domain.disks import Disks
 from azemu.domain.exports import Exports
 from azemu.domain.gallery import Galleries
@@ -52,6 +53,7 @@ class Emulator:
     faults: FaultRegistry = field(default_factory=FaultRegistry)
     blobs: BlobStore = field(default_factory=lambda: BlobStore(None))
     work_dir: Path | None = None  # where exported VHDs are built (a temporary directory when None)
+    loose: bool = False  # accept any api-version (``azemu serve --loose``), in templates too
 
     def __post_init__(self) -> None:
         """Compose the services; each registers its resource kinds with the registry as it is built."""
@@ -102,6 +104,9 @@ class Emulator:
             self.kinds,
         )
         self.vms.gallery = self.gallery_versions
+        self.deployments = Deployments(
+            self.store, self.clock, self.resource_groups, self.operations, self.kinds, loose=self.loose
+        )
         self.tenancy.ensure_defaults(self.defaults)
 
     def _check_format(self) -> None:

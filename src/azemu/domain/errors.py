@@ -24,11 +24,13 @@ class AzureError(Exception):
         code: str | None = None,
         status: int | None = None,
         headers: dict[str, str] | None = None,
+        additional_info: list[dict[str, Any]] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.target = target
         self.details = details
+        self.additional_info = additional_info
         if code is not None:
             self.code = code
         if status is not None:
@@ -41,6 +43,8 @@ class AzureError(Exception):
             err["target"] = self.target
         if self.details:
             err["details"] = self.details
+        if self.additional_info:
+            err["additionalInfo"] = self.additional_info
         return {"error": err}
 
 

@@ -76,6 +76,7 @@ class Write:
     if_match: str | None = None
     if_none_match: str | None = None
     client: Mapping[str, str] = field(default_factory=dict)  # the caller's appid and oid
+    correlation_id: str = ""  # the request's x-ms-correlation-request-id (a deployment's correlationId)
 
 
 @dataclass(frozen=True)

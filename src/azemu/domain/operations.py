@@ -56,6 +56,15 @@ class Reschedule(Exception):
         self.simulated = simulated
 
 
+class Fail(Exception):
+    """Raised by a completer whose operation ends Failed *keeping* what it wrote (a deployment whose
+    resources partly succeeded: in incremental mode what was deployed stays)."""
+
+    def __init__(self, error: AzureError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
 Completer = Callable[[Txn, OperationRecord], Any]
 FailureHook = Callable[[Txn, OperationRecord], None]
 Scheduler = Callable[[str, float], None]
@@ -205,18 +214,24 @@ class Operations:
         simulated = 0.0
         for _ in range(MAX_SIMULATED_WAITS):
             again: Reschedule | None = None
+            kept: Fail | None = None
             try:
                 with tx.savepoint():
                     try:
                         output = completer(tx, op)
                     except Reschedule as waiting:  # what it did so far stays written
                         again = waiting
+                    except Fail as failed:  # so does what it did before failing
+                        kept = failed
             except AzureError as err:
                 self._end(tx, op, "Failed", error=err.to_body()["error"], simulated=simulated)
                 return
             except Exception:
                 log.exception("operation %s (%s) raised; it ends Failed", op.id, op.kind)
                 self._end(tx, op, "Failed", error=dict(INTERNAL_ERROR), simulated=simulated)
+                return
+            if kept is not None:
+                self._end(tx, op, "Failed", error=kept.error.to_body()["error"], simulated=simulated)
                 return
             if again is not None:
                 op.payload.update(again.payload)
@@ -260,6 +275,14 @@ class Operations:
                 hook(tx, op)
         except Exception:
             log.exception("the failure hook of operation %s (%s) raised", op.id, op.kind)
+
+    def cancel(self, tx: Txn, op_id: str) -> OperationRecord | None:
+        """End an unfinished operation ``Canceled`` (what it already did stays); None if it had ended."""
+        op = tx.get_operation(op_id)
+        if op is None or op.done:
+            return None
+        self._end(tx, op, "Canceled")
+        return op
 
     def resume(self) -> int:
         """After a restart: reschedule unfinished operations, or end those nothing can finish."""

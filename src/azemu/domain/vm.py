@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from typing import Any, TypedDict, cast
 
 from azemu.clock.clock import Clock
-from azemu.domain import conflicts, ids, osprofile, regions, shapes, vm_sources, vm_views
+from azemu.domain import conflicts, ids, osprofile, regions, shapes, sizes, vm_sources, vm_views
 from azemu.domain.disks import TYPE as DISK
-from azemu.domain.disks import Disks
+from azemu.domain.disks import Disks, data_disk_entries
 from azemu.domain.errors import AzureError, Conflict, InvalidParameter, LocationRequired, NotFound
 from azemu.domain.kinds import KindSpec, Registry, Write, Written
 from azemu.domain.lifecycle import StateTable
@@ -23,6 +23,7 @@ from azemu.domain.timefmt import iso
 from azemu.domain.tracked import Tracked
 from azemu.domain.vm_lifecycle import AZURE, TEXTBOOK
 from azemu.guest import api as guest_api
+from azemu.guest.fs import GuestFS
 from azemu.guest.machine import BootResult, ExecContext, Guest, OsProfile
 from azemu.state.records import OperationRecord, ResourceRecord
 from azemu.state.store import Store, Txn
@@ -273,7 +274,7 @@ class VirtualMachines:
                 source_key=src.source_key,
             )
             os_type, hyper_v, image_out = src.os_type, src.hyper_v, src.image_out
-            data_disks = self._data_disks(tx, src.data_specs, p, loc, rid, src.data_creation)
+            image_specs, data_creation = src.data_specs, src.data_creation
             create_option = "FromImage"
         elif option == "attach":
             src_id = (os_disk_in.get("managedDisk") or {}).get("id")
@@ -290,12 +291,8 @@ class VirtualMachines:
                 raise InvalidParameter(
                     "Required parameter 'osDisk.osType' is missing (null).", target="osType"
                 )
-            hyper_v, size_gb, image_out, data_disks = (
-                dp.get("hyperVGeneration", "V1"),
-                dp["diskSizeGB"],
-                None,
-                [],
-            )
+            hyper_v, size_gb, image_out = dp.get("hyperVGeneration", "V1"), dp["diskSizeGB"], None
+            image_specs, data_creation = [], {}
             disk_id, disk_name, sku = disk.id, disk.name, disk.body["sku"]["name"]
             create_option = "Attach"
         else:
@@ -304,6 +301,9 @@ class VirtualMachines:
                 target="createOption",
             )
 
+        data_disks = self._data_disks(
+            tx, storage.get("dataDisks") or [], image_specs, data_creation, p, loc, rid, str(size)
+        )
         os_disk_out = {
             "osType": os_type,
             "name": disk_name,
@@ -616,16 +616,30 @@ class VirtualMachines:
         return [d["managedDisk"]["id"] for d in [storage["osDisk"], *storage.get("dataDisks", [])]]
 
     def _data_disks(
-        self, tx: Txn, specs: Any, p: Any, loc: str, vm_id: str, creation_ref: dict[str, Any]
-    ) -> Any:
-        """A data disk per image data disk (lun, size, caching, sku, content key), copy-on-write."""
+        self,
+        tx: Txn,
+        given: Sequence[dict[str, Any]],
+        image_specs: Sequence[vm_sources.DataSpec],
+        creation_ref: dict[str, Any],
+        p: Any,
+        loc: str,
+        vm_id: str,
+        size_name: str,
+    ) -> builtins.list[dict[str, Any]]:
+        """The VM's data disks: one per image data disk (copy-on-write, ``FromImage`` entries may set caching,
+        SKU and delete option), plus the request's ``Empty`` (a new disk) and ``Attach`` (an existing one)."""
+        requested = dict(data_disk_entries(given, "dataDisks"))
         out = []
-        for lun, size_gb, caching, sku_in, content_key in specs:
-            name = f"{p.name}_lun_{lun}_2_{uuid.uuid4().hex}"
-            disk_id = ids.resource_id(
-                p.subscription, p.resource_group, "Microsoft.Compute", ["disks"], [name]
-            )
-            sku = sku_in or "Standard_LRS"
+        for lun, size_gb, caching, sku_in, content_key in image_specs:
+            d = requested.pop(lun, {})
+            if d and str(d.get("createOption") or "FromImage").lower() != "fromimage":
+                raise InvalidParameter(
+                    f"The data disk with lun {lun} must use createOption 'FromImage': the image has a data disk "
+                    "at this lun.",
+                    target="dataDisks.createOption",
+                )
+            disk_id, name = self._data_disk_id(d, p, lun, from_image=True)
+            sku = (d.get("managedDisk") or {}).get("storageAccountType") or sku_in or "Standard_LRS"
             self.disks.new_os_disk(
                 tx,
                 disk_id,
@@ -633,25 +647,105 @@ class VirtualMachines:
                 os_type="",
                 hyper_v="",
                 architecture="x64",
-                size_gb=size_gb,
+                size_gb=int(d.get("diskSizeGB") or size_gb),
                 sku=sku,
                 creation={"createOption": "FromImage", **creation_ref},
                 vm_id=vm_id,
                 source_key=content_key,
             )
-            out.append(
-                {
-                    "lun": lun,
-                    "name": name,
-                    "createOption": "FromImage",
-                    "caching": caching,
-                    "managedDisk": {"storageAccountType": sku, "id": disk_id},
-                    "deleteOption": "Detach",
-                    "diskSizeGB": size_gb,
-                    "toBeDetached": False,
-                }
+            out.append(self._data_disk_out(lun, name, disk_id, "FromImage", d, caching, sku, size_gb))
+        for lun, d in sorted(requested.items()):
+            option = str(d.get("createOption") or "").lower()
+            if option == "empty":
+                wanted = d.get("diskSizeGB")
+                if not isinstance(wanted, int) or wanted <= 0:
+                    raise InvalidParameter(
+                        "Required parameter 'dataDisk.diskSizeGB' is missing (null).",
+                        target="dataDisk.diskSizeGB",
+                    )
+                disk_id, name = self._data_disk_id(d, p, lun)
+                sku = (d.get("managedDisk") or {}).get("storageAccountType") or "Premium_LRS"
+                size_gb = wanted
+                self.disks.new_os_disk(
+                    tx,
+                    disk_id,
+                    loc,
+                    os_type="",
+                    hyper_v="",
+                    architecture="x64",
+                    size_gb=size_gb,
+                    sku=sku,
+                    creation={"createOption": "Empty"},
+                    vm_id=vm_id,
+                    guest=Guest("", "", GuestFS()),
+                )
+                out.append(self._data_disk_out(lun, name, disk_id, "Empty", d, "None", sku, size_gb))
+            elif option == "attach":
+                ref = (d.get("managedDisk") or {}).get("id")
+                if not ref:
+                    raise InvalidParameter(
+                        "Required parameter 'dataDisk.managedDisk.id' is missing (null).",
+                        target="dataDisk.managedDisk.id",
+                    )
+                disk = self.disks.attach(tx, str(ref), vm_id)
+                sku = disk.body["sku"]["name"]
+                size_gb = int(disk.body["properties"]["diskSizeGB"])
+                out.append(self._data_disk_out(lun, disk.name, disk.id, "Attach", d, "None", sku, size_gb))
+            elif option == "fromimage":
+                raise InvalidParameter(
+                    f"The image has no data disk with lun {lun}; a data disk with createOption 'FromImage' must "
+                    "match one of the image's data disks.",
+                    target="dataDisks.lun",
+                )
+            else:
+                raise InvalidParameter(
+                    f"The value '{d.get('createOption')}' of parameter 'dataDisk.createOption' is not valid.",
+                    target="dataDisk.createOption",
+                )
+        limit = sizes.find(size_name)
+        if limit is not None and len(out) > limit.max_data_disks:
+            raise AzureError(
+                f"The maximum number of data disks allowed to be attached to a VM of this size is "
+                f"{limit.max_data_disks}.",
+                code="OperationNotAllowed",
+                status=409,
+                target="dataDisks",
             )
-        return out
+        return sorted(out, key=lambda d: int(d["lun"]))
+
+    @staticmethod
+    def _data_disk_id(d: dict[str, Any], p: Any, lun: int, *, from_image: bool = False) -> tuple[str, str]:
+        """Azure's default names: ``vm_lun_0_2_<hex>`` for a disk from an image's data disk,
+        ``vm_disk2_<hex>`` for a new empty one."""
+        default = (
+            f"{p.name}_lun_{lun}_2_{uuid.uuid4().hex}"
+            if from_image
+            else f"{p.name}_disk{lun + 2}_{uuid.uuid4().hex}"
+        )
+        name = str(d.get("name") or default)
+        return ids.resource_id(p.subscription, p.resource_group, "Microsoft.Compute", ["disks"], [name]), name
+
+    @staticmethod
+    def _data_disk_out(
+        lun: int,
+        name: str,
+        disk_id: str,
+        option: str,
+        d: dict[str, Any],
+        caching: str,
+        sku: str,
+        size_gb: int,
+    ) -> dict[str, Any]:
+        return {
+            "lun": lun,
+            "name": name,
+            "createOption": option,
+            "caching": d.get("caching") or caching,
+            "managedDisk": {"storageAccountType": sku, "id": disk_id},
+            "deleteOption": d.get("deleteOption") or "Detach",
+            "diskSizeGB": size_gb,
+            "toBeDetached": False,
+        }
 
     def identity_conflicts(self, subscription_ids: Sequence[str]) -> builtins.list[dict[str, Any]]:
         """VMs of these subscriptions sharing a SID, machine-id, SSH host key or computer name."""

@@ -60,6 +60,7 @@ def write_of(req: Request, rid: str) -> Write:
         if_match=req.header("if-match"),
         if_none_match=req.header("if-none-match"),
         client=client_of(req),
+        correlation_id=req.correlation_id,
     )
 
 

@@ -43,6 +43,7 @@ from azemu.providers import network as network_provider
 from azemu.providers import resources as resources_provider
 from azemu.providers.base import ProviderContext
 from azemu.providers.compute import gallery_routes
+from azemu.providers.resources import deployments as deployments_routes
 from azemu.providers.resources import views as resource_views
 from azemu.server.admin import Admin
 from azemu.server.identity import Identity
@@ -67,6 +68,30 @@ _RATELIMIT_NAMES = {
 }
 
 
+def cloud_environment(ep: str) -> dict[str, Any]:
+    """What a template's ``environment()`` returns: azemu's own endpoints, in Azure's shape."""
+    return {
+        "name": "AzEmu",
+        "gallery": f"{ep}/",
+        "graph": f"{ep}/",
+        "portal": f"{ep}/portal",
+        "graphAudience": f"{ep}/",
+        "resourceManager": f"{ep}/",
+        "authentication": {
+            "loginEndpoint": f"{ep}/",
+            "audiences": [f"{ep}/", "https://management.azure.com/"],
+            "tenant": "common",
+            "identityProvider": "AAD",
+        },
+        "suffixes": {
+            "acrLoginServer": ".azurecr.io",
+            "keyvaultDns": ".vault.azure.net",
+            "sqlServerHostname": ".database.windows.net",
+            "storage": "core.windows.net",
+        },
+    }
+
+
 class RequestIds:
     """GUID-shaped request ids: a random per-process prefix and a counter (unique, and cheaper than uuid4)."""
 
@@ -87,6 +112,7 @@ class AzemuApp:
         self.router = Router()
         ctx = ProviderContext(emulator, settings)
         resources_provider.register(self.router, ctx)
+        deployments_routes.register(self.router, ctx)
         compute_provider.register(self.router, ctx)
         gallery_routes.register(self.router, ctx)
         network_provider.register(self.router, ctx)
@@ -94,6 +120,7 @@ class AzemuApp:
         Admin(emulator, settings).register(self.router)
         Identity(emulator, tokens).register(self.router)
         SasEndpoint(emulator).register(self.router)
+        emulator.deployments.environment = cloud_environment(f"https://localhost:{settings.port}")
         self.jobs = JobRunner(emulator.clock, emulator.operations.finish_due)
         emulator.operations.attach_scheduler(self.jobs.schedule)
         self._jobs_task: asyncio.Task[None] | None = None
@@ -159,7 +186,14 @@ class AzemuApp:
         host = headers.get("host") or f"{self.settings.host}:{self.settings.port}"
         method = scope["method"]
         req = Request(
-            method, scope["path"], scope.get("query_string", b""), headers, b"", f"https://{host}", request_id
+            method,
+            scope["path"],
+            scope.get("query_string", b""),
+            headers,
+            b"",
+            f"https://{host}",
+            request_id,
+            correlation,
         )
         try:
             req.body = await self._read_body(headers, receive)
@@ -275,7 +309,8 @@ class AzemuApp:
         return response
 
     def _unrouted(self, req: Request) -> Response:
-        """No route: answer as ARM does for unknown namespaces, types and paths."""
+        """No route: answer as ARM does for unknown namespaces, types and actions - and say that azemu does
+        not serve it, so a user can tell a gap from a mistake."""
         parts = [p for p in req.path.split("/") if p]
         lowered = [p.lower() for p in parts]
         if "providers" in lowered:
@@ -287,13 +322,27 @@ class AzemuApp:
                 ns = parts[i + 1]
                 if ns.lower() not in resource_views.namespaces():
                     raise NotFound(
-                        f"The resource namespace '{ns}' is invalid.",
+                        f"The resource namespace '{ns}' is invalid. azemu does not serve it: see docs/served.md "
+                        "for what it serves.",
                         code="InvalidResourceNamespace",
                         status=400,
                     )
-                rtype = parts[i + 2] if i + 2 < len(parts) else ""
+                rest = parts[i + 2 :]
+                types = rest[0::2]
+                if types and self.emulator.kinds.get(
+                    f"{ns}/{'/'.join(types[:-1] if len(rest) % 2 else types)}"
+                ):
+                    served = f"{ns}/{'/'.join(types[:-1] if len(rest) % 2 else types)}"
+                    action = rest[-1] if len(rest) % 2 else req.method
+                    raise NotFound(
+                        f"The action '{action}' on resource type '{served}' is not served by azemu (see "
+                        "docs/served.md for what it serves).",
+                        code="NotFound",
+                    )
+                rtype = "/".join(types) if types else ""
                 raise InvalidResourceType(
                     f"The resource type '{rtype}' could not be found in the namespace '{ns}' for api version "
-                    f"'{req.query.get('api-version', '')}'."
+                    f"'{req.query.get('api-version', '')}'. azemu does not serve it: see docs/served.md for what "
+                    "it serves."
                 )
         raise NotFound(f"The requested URI '{req.path}' does not exist.", code="NotFound")

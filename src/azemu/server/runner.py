@@ -34,6 +34,7 @@ def build_app(settings: Settings) -> tuple[AzemuApp, DataDir]:
         Rules(settings.rules),
         blobs=blobs,
         work_dir=None if settings.in_memory else data.root / "exports",
+        loose=settings.loose,
     )
     tokens = TokenService(data.signing_key_pem, endpoint(settings))
     return AzemuApp(emulator, tokens, settings), data
