@@ -3,7 +3,20 @@
 Nothing here imports the rest of azemu. The deployment service implements :class:`DeploymentContext` and drives
 :func:`prepare` / :class:`PreparedDeployment`; Azure Policy can reuse the expression core (:func:`parse_expression`,
 :class:`Evaluator`, :func:`pure_functions`) with its own function table. Errors are :class:`TemplateError` with
-Azure's code (``InvalidTemplate``, ``DeploymentOutputEvaluationFailed``), message and location.
+Azure's code (``InvalidTemplate``, ``DeploymentOutputEvaluationFailed``), message and location
+(:meth:`TemplateError.to_error` gives ARM's ``error`` object with ``additionalInfo``)::
+
+    prepared = prepare(body["properties"]["template"], ctx, body["properties"].get("parameters"),
+                       text=raw_body, path_prefix="properties.template")
+    for wave in prepared.waves:                  # instances within a wave are independent
+        for inst in wave:
+            if inst.is_deployment:               # Microsoft.Resources/deployments
+                child = prepared.nested(inst)    # .template, .parameters, .scope, .resource_group, ...
+                run(child.prepare(child_ctx))    # the same loop, recursively
+            else:
+                put(inst.resource_id, prepared.render(inst))
+    outputs = prepared.outputs()                 # {"name": {"type": "String", "value": ...}}
+    shown = prepared.parameters_for_response()   # secure values omitted
 
 Modules: ``lexer``/``parser``/``nodes`` (syntax), ``evaluator`` and ``functions/`` (evaluation), ``values`` and
 ``dotnet`` (ARM's value rules and .NET formatting), ``hashing`` (``uniqueString``/``guid``), ``template``

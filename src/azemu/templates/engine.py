@@ -37,6 +37,7 @@ from .source import SourceMap, join_path
 from .state import DeploymentState
 from .template import Template
 from .udf import user_function_specs
+from .values import copy_value
 from .variables import Variables
 
 
@@ -75,7 +76,8 @@ class PreparedDeployment:
         """The effective parameter values (supplied or defaults), secure ones included: for the engine's caller."""
         if self.state.outer is not None:
             return {}
-        return self.state.parameters.bind_all()
+        values: dict[str, Any] = copy_value(self.state.parameters.bind_all())
+        return values
 
     def parameters_for_response(self) -> dict[str, Any]:
         """``properties.parameters`` of the deployment as Azure returns it (secure values omitted)."""

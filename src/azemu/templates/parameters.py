@@ -125,8 +125,14 @@ class Parameters:
         assert t is not None
         return t
 
+    def _nullable(self, name: str) -> bool:
+        """languageVersion 2.0 ``"nullable": true`` (Bicep's ``param p string?``): null is a valid value."""
+        return get_ci(self._decl(name), "nullable") is True
+
     def _check_type(self, name: str, value: Any) -> None:
         ptype = self._type(name)
+        if value is None and self._nullable(name):
+            return
         if not type_matches(ptype, value):
             # Real: "Template parameter JToken type is not valid. Expected 'Integer'. Actual 'String'. Please see
             # https://aka.ms/resource-manager-parameter-files for usage details."
@@ -172,6 +178,8 @@ class Parameters:
             value = self._supplied[name]
         else:
             default_key = find_key(self._decl(name), "defaultValue")
+            if default_key is None and self._nullable(name):
+                return None
             if default_key is None:
                 # Real: "The value for the template parameter 'labId' at line '1' and column '266' is not provided.
                 # Please see https://aka.ms/resource-manager-parameter-files for usage details."

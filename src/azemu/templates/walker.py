@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ExpressionError, NotYetDeployed, see
 from .parser import is_expression, parse_expression, unescape_literal
-from .values import is_int, to_display, type_name
+from .values import copy_value, is_int, to_display, type_name
 
 if TYPE_CHECKING:
     from .evaluator import Evaluator
@@ -36,10 +36,14 @@ def evaluate_value(ev: Evaluator, value: Any, env: TemplateEnv, *, copies: bool 
         node = parse_expression(value[1:-1])
         if env.partial:
             try:
-                return ev.evaluate(node, env)
+                result = ev.evaluate(node, env)
             except NotYetDeployed:
                 return value
-        return ev.evaluate(node, env)
+        else:
+            result = ev.evaluate(node, env)
+        rt = type(result)
+        # a parameter, variable or deployed resource's value must not be shared with (or mutated through) a result
+        return copy_value(result) if rt is dict or rt is list else result
     if t is list:
         out_list = []
         for i, item in enumerate(value):

@@ -1139,3 +1139,24 @@ def test_metadata_and_comments_are_never_evaluated() -> None:
     prepared = prepare(tpl, context())
     body = prepared.render(prepared.deployable[0])
     assert "comments" not in body and "metadata" not in body
+
+
+def test_rendered_bodies_share_nothing() -> None:
+    tpl = template(
+        parameters={"tags": {"type": "object", "defaultValue": {"env": "prod"}}},
+        resources=[res("a", tags="[parameters('tags')]"), res("b", tags="[parameters('tags')]")],
+    )
+    prepared = prepare(tpl, context())
+    a = prepared.render(prepared.instance("a"))
+    a["tags"]["env"] = "changed"
+    assert prepared.render(prepared.instance("b"))["tags"] == {"env": "prod"}
+    assert prepared.parameters["tags"] == {"env": "prod"}
+
+
+def test_nullable_parameters() -> None:
+    tpl = template(
+        parameters={"p": {"type": "string", "nullable": True}},
+        outputs={"isNull": {"type": "bool", "value": "[equals(parameters('p'), null())]"}},
+    )
+    assert prepare(tpl, context()).outputs()["isNull"]["value"] is True
+    assert prepare(tpl, context(), {"p": {"value": None}}).parameters == {"p": None}
