@@ -11,7 +11,6 @@ Output goes to Out-Default after each top-level statement, and before anything a
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from azemu.guest.fs import FsError
@@ -58,7 +57,7 @@ from azemu.guest.windows.psast import (
     Var,
     While,
 )
-from azemu.guest.windows.psformat import Hashtable, PSObj, ScriptBlock, SecureString, render
+from azemu.guest.windows.psformat import Hashtable, PSObj, ScriptBlock, render
 from azemu.guest.windows.psops import PSRuntimeError, as_list, to_bool, to_str
 from azemu.guest.windows.psparse import ParseError, parse_script
 from azemu.guest.windows.psruntime import (
@@ -1456,6 +1455,3 @@ def run_script_text(s: Session, src: str, parameters: dict[str, Any]) -> tuple[i
         )
     interp = Interpreter(s, src)
     return interp.run(ast, parameters), None
-
-
-_ = (SecureString, re)
