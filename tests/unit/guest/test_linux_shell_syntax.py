@@ -141,6 +141,20 @@ ROWS: list[tuple[str, str, int]] = [
     ('x=3; let "x = x * 2" y=x+1; echo $x $y', "6 7\n", 0),
     ("declare -a list=(1 2 3); echo ${list[2]}", "3\n", 0),
     ("declare -x EXPORTED=yes; printenv EXPORTED", "yes\n", 0),
+    ("echo hello | tr 'a-z' 'A-Z'; echo 'a  b' | tr -s ' '; echo abc | tr -d b", "HELLO\na b\nac\n", 0),
+    ("printf 'x:y:z\\n1:2:3\\n' | cut -d: -f1,3; printf 'abcdef\\n' | cut -c2-4", "x:z\n1:3\nbcd\n", 0),
+    ("printf 'a\\na\\nb\\n' | uniq -c", "      2 a\n      1 b\n", 0),
+    (
+        'd=$(mktemp -d); [ -d "$d" ] && echo dir-ok; f=$(mktemp); [ -f "$f" ] && echo file-ok',
+        "dir-ok\nfile-ok\n",
+        0,
+    ),
+    (
+        "echo 1 2 3 | xargs -n 1 echo item; printf 'a\\nb\\n' | xargs -I{} echo \"<{}>\"",
+        "item 1\nitem 2\nitem 3\n<a>\n<b>\n",
+        0,
+    ),
+    ("printf 'c\\na\\nb\\n' | sort | head -2 | tail -1", "b\n", 0),
 ]
 
 # (script, stdout, stderr, exit code): syntax and runtime errors, worded as bash words them

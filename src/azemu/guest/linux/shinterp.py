@@ -353,6 +353,9 @@ class Interpreter:
         return stdin, fds
 
     def _open_out(self, sh: Shell, target: str, path: str, op: str, io: Io) -> Fd | None:
+        if target == "":
+            sh.bash_error(io, ": No such file or directory")
+            return None
         if path in ("/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/console"):
             return ("null", "")
         if path in ("/dev/stdout", "/dev/fd/1"):
