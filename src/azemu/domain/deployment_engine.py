@@ -121,16 +121,27 @@ def prepare(request: Request, ctx: Context) -> Plan:
     """Validate and plan ``request`` in ``ctx``; Azure's ``InvalidTemplate`` (400) when ARM would refuse it."""
     try:
         plan = templates.prepare(request.template, ctx, request.parameters, path_prefix="properties.template")
-        plan.validate()
+        _validate(plan, ctx)
         return plan
     except templates.TemplateError as err:
         raise azure_error(err) from None
 
 
+def _validate(plan: Plan, ctx: Context) -> None:
+    """Render every body partially to surface expression errors before anything is deployed; what
+    ``reference()`` and ``list*()`` would read is not needed yet (ARM defers them too)."""
+    deferring = ctx.what_if
+    ctx.what_if = True
+    try:
+        plan.validate()
+    finally:
+        ctx.what_if = deferring
+
+
 def prepare_nested(nested: templates.NestedDeployment, ctx: Context) -> Plan:
     try:
         plan = nested.prepare(ctx)
-        plan.validate()
+        _validate(plan, ctx)
         return plan
     except templates.TemplateError as err:
         raise azure_error(err) from None
@@ -261,6 +272,8 @@ class Context:
         return doc.get("properties", {})
 
     def list_action(self, resource_id: str, action: str, api_version: str | None, body: Any) -> Any:
+        if self.what_if:
+            raise templates.NotYetDeployed(resource_id)
         raise AzureError(
             f"The function '{action}' (POST {resource_id}/{action}) is not served by azemu.",
             code="InvalidTemplate",

@@ -609,7 +609,7 @@ class Deployments:
                 for r in tx.list_resources(
                     subscription_id=rec.subscription_id, resource_group=rec.resource_group
                 )
-                if r.key not in wanted and self.registry.get(r.type) is not None and _top_level(r)
+                if r.key not in wanted and _deletable_extra(self.registry, r)
             ),
             key=lambda r: rank.get(r.type.lower(), 0),
         )
@@ -747,10 +747,7 @@ class Deployments:
                 held = [
                     r
                     for r in tx.list_resources(subscription_id=sub, resource_group=rg)
-                    if r.key not in wanted
-                    and self.registry.get(r.type) is not None
-                    and _top_level(r)
-                    and r.type.lower() != TYPE.lower()
+                    if r.key not in wanted and _deletable_extra(self.registry, r)
                 ]
             complete = request.mode.lower() == "complete"
             for r in held:
@@ -790,6 +787,13 @@ def _name(rid: str) -> str:
     return p.name if p is not None else rid
 
 
-def _top_level(rec: ResourceRecord) -> bool:
+def _deletable_extra(registry: Registry, rec: ResourceRecord) -> bool:
+    """What complete mode deletes (and what-if reports) when a template does not hold it: a top-level
+    resource of a kind azemu serves - never the group's deployment history."""
     p = ids.parse(rec.id)
-    return p is not None and len(p.names) == 1
+    return (
+        p is not None
+        and len(p.names) == 1
+        and registry.get(rec.type) is not None
+        and rec.type.lower() != TYPE.lower()
+    )

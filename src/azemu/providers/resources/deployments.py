@@ -8,7 +8,7 @@ import json5
 
 from azemu.arm.http import Request, Response
 from azemu.arm.router import Router
-from azemu.domain import deployments, ids
+from azemu.domain import deployment_views, deployments, ids
 from azemu.domain.errors import InvalidRequestContent
 from azemu.providers.base import ProviderContext, accepted, deleted, listed, put_response
 
@@ -67,6 +67,20 @@ class DeploymentsProvider:
     def get(self, req: Request) -> Response:
         return Response(200, self.emu.deployments.document(self.emu.deployments.get(self._id(req))))
 
+    def head(self, req: Request) -> Response:
+        """``check_existence``: 204 when the deployment exists, 404 otherwise (no body, as ARM answers HEAD)."""
+        try:
+            self.emu.deployments.get(self._id(req))
+        except deployments.DeploymentNotFound:
+            return Response(404, None)
+        return Response(204, None)
+
+    def template_hash(self, req: Request) -> Response:
+        template = deployment_body(req)
+        return Response(
+            200, {"minifiedTemplate": template, "templateHash": deployment_views.template_hash(template)}
+        )
+
     def list(self, req: Request) -> Response:
         recs = self.emu.deployments.history(req.params["subscriptionId"], req.params.get("resourceGroupName"))
         return listed([self.emu.deployments.document(r) for r in recs])
@@ -113,6 +127,7 @@ def register(router: Router, ctx: ProviderContext) -> None:
         r("GET", base, d.list, api=API)
         r("PUT", one, d.put, api=API)
         r("GET", one, d.get, api=API)
+        r("HEAD", one, d.head, api=API)
         r("DELETE", one, d.delete, api=API)
         r("POST", one + "/validate", d.validate, api=API)
         r("POST", one + "/whatIf", d.what_if, api=API)
@@ -120,6 +135,7 @@ def register(router: Router, ctx: ProviderContext) -> None:
         r("POST", one + "/exportTemplate", d.export, api=API)
         r("GET", one + "/operations", d.operations, api=API)
         r("GET", one + "/operations/{operationId}", d.operation, api=API)
+    r("POST", "/providers/Microsoft.Resources/calculateTemplateHash", d.template_hash, api=API)
     legacy = SCOPES["group"] + "/deployments/{name}/operations"  # az's path: no providers/Microsoft.Resources
     r("GET", legacy, d.operations, api=API)
     r("GET", legacy + "/{operationId}", d.operation, api=API)
