@@ -162,6 +162,15 @@ ROWS: list[tuple[str, str, int]] = [
     ("(Get-Command Write-Output).Name", "Write-Output\n", 0),
     ("Test-Path C:\\Windows; Test-Path C:\\nope", "True\nFalse\n", 0),
     ("exit 4", "", 4),
+    ('if ($true) { "a" }\n"b"', "a\nb\n", 0),
+    ('try { "t" } finally { "f" }\n"after"', "t\nf\nafter\n", 0),
+    ('if ($false) { "a" }\nelse { "e" }', "e\n", 0),
+    ("(Get-Service RdAgent).Status", "Running\n", 0),
+    (
+        "Stop-Service W32Time; (Get-Service W32Time).Status; Start-Service W32Time; (Get-Service W32Time).Status",
+        "Stopped\nRunning\n",
+        0,
+    ),
 ]
 
 # (script, stdout, stderr, exit code)

@@ -277,3 +277,19 @@ def test_mode_vm_with_generalize_oobe_is_fine() -> None:
     g = deployed()
     r = ps(g, f"{SYSPREP} /generalize /oobe /mode:vm /shutdown")
     assert r.exit_code == 0 and r.power == "poweroff"
+
+
+def test_packers_windows_sysprep_script_runs_to_the_end() -> None:
+    """The provisioner Packer's azure-arm builder documents for Windows images."""
+    g = deployed()
+    r = ps(
+        g,
+        "while ((Get-Service RdAgent).Status -ne 'Running') { Start-Sleep -s 5 }",
+        "while ((Get-Service WindowsAzureGuestAgent).Status -ne 'Running') { Start-Sleep -s 5 }",
+        r"& $env:SystemRoot\System32\Sysprep\Sysprep.exe /oobe /generalize /quiet /quit /mode:vm",
+        "while($true) { $imageState = Get-ItemProperty HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Setup\\State "
+        "| Select ImageState; if($imageState.ImageState -ne 'IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE') "
+        "{ Write-Output $imageState.ImageState; Start-Sleep -s 10 } else { break } }",
+    )
+    assert (r.exit_code, r.stdout, r.stderr, r.power, r.hang_seconds) == (0, "", "", None, 0)
+    assert L.image_state(g) == L.GENERALIZE_OOBE

@@ -19,13 +19,20 @@ from typing import Any
 
 from azemu.guest.machine import ExecContext, ExecResult, Guest
 from azemu.guest.windows import layout as L
-from azemu.guest.windows import ps_accounts, ps_core, ps_flow, ps_items, ps_system
+from azemu.guest.windows import ps_accounts, ps_core, ps_flow, ps_items, ps_services, ps_system
 from azemu.guest.windows.psformat import PSObj
 from azemu.guest.windows.psinterp import run_script_text
 from azemu.guest.windows.psruntime import Session
 
 RUNCMD_DIR = r"C:\Packages\Plugins\Microsoft.CPlat.Core.RunCommandWindows\1.1.18\Downloads"
-CMDLET_MODULES = (ps_accounts, ps_core, ps_flow, ps_items, ps_system)  # importing them registers the cmdlets
+CMDLET_MODULES = (
+    ps_accounts,
+    ps_core,
+    ps_flow,
+    ps_items,
+    ps_services,
+    ps_system,
+)  # importing them registers the cmdlets
 
 
 def run_powershell(

@@ -68,10 +68,18 @@ def _coerce(value: Any, rtype: str) -> Any:
     if isinstance(value, SecureString):
         value = value.plain
     if rtype in ("REG_DWORD", "REG_QWORD"):
+        if value is None:
+            return 0
+        if isinstance(value, list) and len(value) == 1:
+            value = value[0]
         if isinstance(value, bool):
             return int(value)
         try:
-            return int(str(value), 0) if isinstance(value, str) else int(value)
+            if isinstance(value, str):
+                return int(value, 0)
+            if isinstance(value, int | float):
+                return int(value)
+            raise ValueError(value)
         except ValueError as exc:
             raise PSErr(
                 f'Cannot convert value "{value}" to type "System.Int32". Error: "Input string was not in a '
@@ -84,7 +92,16 @@ def _coerce(value: Any, rtype: str) -> Any:
     if rtype == "REG_MULTI_SZ":
         return [text(v) for v in (value if isinstance(value, list) else [value])]
     if rtype == "REG_BINARY":
-        return [int(v) for v in (value if isinstance(value, list) else [value])]
+        try:
+            return [int(v) & 0xFF for v in (value if isinstance(value, list) else [value]) if v is not None]
+        except (TypeError, ValueError) as exc:
+            raise PSErr(
+                f'Cannot convert value "{text(value)}" to type "System.Byte[]".',
+                category="InvalidArgument",
+                target="",
+                exception="PSInvalidCastException",
+                fqid="InvalidCastFromStringToInteger",
+            ) from exc
     return text(value)
 
 

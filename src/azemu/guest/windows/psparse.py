@@ -158,6 +158,17 @@ class Parser:
             self.lx.i = self.la.start
             self.la = None
 
+    def peek_keyword(self, *words: str) -> Tok:
+        """The next token past any newlines if it is one of ``words``; otherwise the newlines stay unread
+        (they end the statement)."""
+        save = (self.lx.i, self.la, self.la_mode, self.last_end)
+        self.skip_newlines()
+        t = self.peek()
+        if t.kind == "ident" and t.text.lower() in words:
+            return t
+        self.lx.i, self.la, self.la_mode, self.last_end = save
+        return self.peek()
+
     def skip_newlines(self) -> None:
         while self.peek().kind == "newline":
             self.take()
@@ -459,8 +470,7 @@ class Parser:
         )
         orelse: list[Stmt] | None = None
         while True:
-            self.skip_newlines()
-            t = self.peek()
+            t = self.peek_keyword("elseif", "else")
             if t.kind == "ident" and t.text.lower() == "elseif":
                 self.take()
                 cond = self.paren_condition(t, "elseif")
@@ -704,8 +714,7 @@ class Parser:
         catches: list[Catch] = []
         final: list[Stmt] | None = None
         while True:
-            self.skip_newlines()
-            t = self.peek()
+            t = self.peek_keyword("catch", "finally")
             if t.kind == "ident" and t.text.lower() == "catch":
                 self.take()
                 types: list[str] = []
