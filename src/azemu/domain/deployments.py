@@ -25,6 +25,7 @@ from azemu.domain.operations import Fail, Operations, Reschedule
 from azemu.domain.resourcegroups import ResourceGroups
 from azemu.state.records import OperationRecord, ResourceRecord
 from azemu.state.store import Store, Txn
+from azemu.templates import NotYetDeployed
 
 TYPE = "Microsoft.Resources/deployments"
 FAMILY = "deployments"
@@ -220,6 +221,34 @@ class Deployments:
                 code="InvalidTemplateDeployment",
                 status=400,
                 details=problems,
+            )
+        self._policy_preflight(plan)
+
+    def _policy_preflight(self, plan: deployment_engine.Plan) -> None:
+        """Azure Policy's deny, asked of every resource as rendered before anything is deployed (a resource
+        whose body needs ``reference()`` of one not yet deployed is judged when it is deployed)."""
+        violations: list[dict[str, Any]] = []
+        for inst in plan.deployable:
+            if inst.is_deployment:
+                continue
+            try:
+                body = deployment_engine.render(plan, inst)
+            except (AzureError, NotYetDeployed):
+                continue
+            try:
+                self.registry.admit(
+                    Write(rid=inst.resource_id, body=body, tenant_id=None, api_version=inst.api_version or "")
+                )
+            except AzureError as err:
+                if err.code != "RequestDisallowedByPolicy":
+                    continue
+                violations.append(err.to_body()["error"])
+        if violations:
+            raise AzureError(
+                "The template deployment failed because of policy violation. Please see details for more information.",
+                code="InvalidTemplateDeployment",
+                status=400,
+                details=violations,
             )
 
     def _static_properties(
@@ -706,6 +735,7 @@ class Deployments:
         ctx = self._context(op.resource_id, request, op.tenant_id, what_if=True)
         try:
             plan = deployment_engine.prepare(request, ctx)
+            self._policy_preflight(plan)
             changes = self._changes(op.resource_id, request, plan, op.tenant_id)
         except AzureError as err:
             return {"status": "Failed", "error": err.to_body()["error"]}

@@ -17,6 +17,8 @@ from azemu.domain.images import Images
 from azemu.domain.kinds import Registry
 from azemu.domain.network import Network
 from azemu.domain.operations import Operations
+from azemu.domain.policy.engine import PolicyEngine
+from azemu.domain.policy.service import PolicyResources
 from azemu.domain.resourcegroups import ResourceGroups
 from azemu.domain.resources import Resources
 from azemu.domain.tenancy import Defaults, Tenancy
@@ -107,6 +109,9 @@ class Emulator:
         self.deployments = Deployments(
             self.store, self.clock, self.resource_groups, self.operations, self.kinds, loose=self.loose
         )
+        self.policies = PolicyResources(self.store, self.clock, self.resource_groups, self.kinds)
+        self.policy = PolicyEngine(self.store, self.clock, self.kinds, self.policies, self.operations)
+        self.policy.deploy = self.deployments.create_or_update
         self.tenancy.ensure_defaults(self.defaults)
 
     def _check_format(self) -> None:
@@ -129,5 +134,7 @@ class Emulator:
             tx.put_setting("storeFormat", STORE_FORMAT)
         self.blobs.sweep([])
         self.faults.clear()
+        self.policy.changed("")
+        self.policy.compliance.clear()
         self.tenancy.forget_cache()
         self.tenancy.ensure_defaults(self.defaults)

@@ -20,6 +20,7 @@ from azemu.domain import apiversions, ids, shapes
 from azemu.domain.errors import InvalidResourceNamespace, InvalidResourceType
 from azemu.domain.lifecycle import StateTable
 from azemu.domain.operations import Operations
+from azemu.domain.policy import aliases as policy_aliases
 from azemu.domain.resources import parse_tags
 from azemu.state.records import OperationRecord, ResourceRecord
 from azemu.state.store import Txn
@@ -105,6 +106,18 @@ class KindService(Protocol):
         ...
 
 
+class WriteGuard(Protocol):
+    """Azure Policy's place in every write (domain/policy/engine.py): ``admit`` before a PUT may change the
+    write (append, modify) or refuse it (deny); ``written`` after it records compliance; ``admit_delete``
+    refuses a DELETE (denyAction)."""
+
+    def admit(self, spec: KindSpec, w: Write) -> tuple[Write, Any]: ...
+
+    def written(self, spec: KindSpec, w: Write, written: Written, outcome: Any) -> None: ...
+
+    def admit_delete(self, spec: KindSpec, rid: str) -> None: ...
+
+
 @dataclass(frozen=True)
 class Kind:
     spec: KindSpec
@@ -115,6 +128,7 @@ class Registry:
     def __init__(self, operations: Operations) -> None:
         self.operations = operations
         self._kinds: dict[str, Kind] = {}
+        self.guard: WriteGuard | None = None  # Azure Policy, once the emulator has built it
 
     def register(self, spec: KindSpec, service: KindService) -> Kind:
         key = spec.type.lower()
@@ -122,6 +136,8 @@ class Registry:
             raise ValueError(f"kind {spec.type} registered twice")
         for action, seconds in spec.operations.items():
             self.operations.declare(spec.op(action), seconds)
+        if not spec.aliases:  # Microsoft's published policy aliases of the type, as data
+            spec = dataclasses.replace(spec, aliases=policy_aliases.published(spec.type))
         kind = Kind(spec, service)
         self._kinds[key] = kind
         return kind
@@ -146,6 +162,11 @@ class Registry:
         )
 
     def of_id(self, rid: str) -> Kind:
+        low = rid.lower()
+        last = low.rfind("/providers/")
+        if last > 0 and low.find("/providers/") != last:  # an extension resource (a policy assignment on a VM)
+            rest = rid[last + len("/providers/") :].split("/")
+            return self.require("/".join([rest[0], *rest[1::2]]))
         p = ids.parse(rid)
         if p is not None and p.namespace is None and p.resource_group is not None:
             return self.require("Microsoft.Resources/resourceGroups")
@@ -160,7 +181,29 @@ class Registry:
         shapes.check(body, kind.spec.shape)
         if "tags" in body:
             body["tags"] = parse_tags(body["tags"])
-        return kind.service.put(dataclasses.replace(w, body=body))
+        w = dataclasses.replace(w, body=body)
+        if self.guard is None:
+            return kind.service.put(w)
+        w, outcome = self.guard.admit(kind.spec, w)
+        written = kind.service.put(w)
+        self.guard.written(kind.spec, w, written, outcome)
+        return written
+
+    def admit(self, w: Write) -> None:
+        """Would policy refuse this PUT? (a deployment's preflight asks before it deploys anything)"""
+        kind = self.of_id(w.rid)
+        if self.guard is not None:
+            body = shapes.normalize(w.body, kind.spec.shape)
+            if "tags" in body:
+                body["tags"] = parse_tags(body["tags"])
+            self.guard.admit(kind.spec, dataclasses.replace(w, body=body))
+
+    def begin_delete(self, rid: str, tenant_id: str | None) -> OperationRecord | None:
+        """A client's DELETE: policy's ``denyAction`` first, then the kind's own delete."""
+        kind = self.of_id(rid)
+        if self.guard is not None:
+            self.guard.admit_delete(kind.spec, rid)
+        return kind.service.begin_delete(rid, tenant_id)
 
     def document(self, rec: ResourceRecord) -> dict[str, Any]:
         return self.require(rec.type).service.document(rec)

@@ -38,8 +38,10 @@ from azemu.domain.errors import (
     MethodNotAllowed,
     NotFound,
 )
+from azemu.providers import authorization as authorization_provider
 from azemu.providers import compute as compute_provider
 from azemu.providers import network as network_provider
+from azemu.providers import policyinsights as policyinsights_provider
 from azemu.providers import resources as resources_provider
 from azemu.providers.base import ProviderContext
 from azemu.providers.compute import gallery_routes
@@ -116,6 +118,8 @@ class AzemuApp:
         compute_provider.register(self.router, ctx)
         gallery_routes.register(self.router, ctx)
         network_provider.register(self.router, ctx)
+        authorization_provider.register(self.router, ctx)
+        policyinsights_provider.register(self.router, ctx)
         OperationEndpoints(emulator).register(self.router)
         Admin(emulator, settings).register(self.router)
         Identity(emulator, tokens).register(self.router)

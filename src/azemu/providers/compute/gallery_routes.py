@@ -102,7 +102,7 @@ class GalleryProvider:
         return listed([document(r) for r in recs])
 
     def delete_version(self, req: Request) -> Response:
-        return deleted(req, self.emu, self.emu.gallery_versions.begin_delete(self._id(req, 3), req.tenant_id))
+        return deleted(req, self.emu, self.emu.kinds.begin_delete(self._id(req, 3), req.tenant_id))
 
     # shared and community galleries (read paths) -----------------------------------------------------
     def _shared(self, req: Request) -> ResourceRecord:

@@ -63,7 +63,7 @@ class ComputeProvider:
         return listed([self.emu.vms.document(r) for r in recs])
 
     def delete_vm(self, req: Request) -> Response:
-        return deleted(req, self.emu, self.emu.vms.begin_delete(self._vm_id(req), req.tenant_id))
+        return deleted(req, self.emu, self.emu.kinds.begin_delete(self._vm_id(req), req.tenant_id))
 
     def power(self, action: str) -> Any:
         def handler(req: Request) -> Response:
@@ -103,7 +103,7 @@ class ComputeProvider:
         return listed([images.document(r) for r in recs])
 
     def delete_image(self, req: Request) -> Response:
-        return deleted(req, self.emu, self.emu.images.begin_delete(self._image_id(req), req.tenant_id))
+        return deleted(req, self.emu, self.emu.kinds.begin_delete(self._image_id(req), req.tenant_id))
 
     # sizes -------------------------------------------------------------------------------------------
     def vm_sizes(self, req: Request) -> Response:
@@ -212,7 +212,7 @@ class DiskRpProvider:
         return listed([disks.document(r) for r in recs])
 
     def delete(self, req: Request) -> Response:
-        return deleted(req, self.emu, self.emu.disks.begin_delete(self._id(req), req.tenant_id))
+        return deleted(req, self.emu, self.emu.kinds.begin_delete(self._id(req), req.tenant_id))
 
     def grant(self, req: Request) -> Response:
         body = body_of(req, shapes.GRANT)

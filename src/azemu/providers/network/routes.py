@@ -45,7 +45,7 @@ class NetworkProvider:
         return listed([document(r) for r in recs])
 
     def delete(self, req: Request) -> Response:
-        return deleted(req, self.emu, self.emu.network.begin_delete(self._id(req), req.tenant_id))
+        return deleted(req, self.emu, self.emu.kinds.begin_delete(self._id(req), req.tenant_id))
 
     # subnets (children of a virtual network) ---------------------------------------------------------
     def get_subnet(self, req: Request) -> Response:

@@ -1,0 +1,683 @@
+"""The policy engine: the kind registry's write guard.
+
+Assignments are compiled once per change (every definition of an assignment or of its initiative, with the
+assignment's parameters folded in) and indexed by scope. On every PUT the registry asks :meth:`admit`:
+``append`` and ``modify`` policies change the body first, then ``deny`` policies refuse it (403
+``RequestDisallowedByPolicy``) unless the assignment is ``DoNotEnforce`` or an exemption covers the resource.
+After the write, :meth:`written` records compliance (``audit``, ``deny`` not enforced, ...) and schedules the
+``auditIfNotExists``/``deployIfNotExists`` check on azemu's clock. :meth:`admit_delete` applies ``denyAction``.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from azemu.clock.clock import Clock
+from azemu.domain import ids
+from azemu.domain.errors import AzureError
+from azemu.domain.kinds import KindSpec, Registry, Write, Written
+from azemu.domain.operations import Operations
+from azemu.domain.policy import effects
+from azemu.domain.policy.compliance import ComplianceStore, State
+from azemu.domain.policy.functions import PolicyEnv
+from azemu.domain.policy.model import (
+    ASSIGNMENTS,
+    EXEMPTIONS,
+    POLICY_TYPES,
+    Exemption,
+    Member,
+    effective_parameters,
+    in_scope,
+    key,
+)
+from azemu.domain.policy.rules import Evaluation, Pred, PolicyRuleError, compile_rule, compile_value, static_value
+from azemu.domain.policy.service import ASSIGNMENT_KIND, PolicyResources
+from azemu.state.records import OperationRecord, ResourceRecord
+from azemu.state.store import Store, Txn
+
+log = logging.getLogger("azemu.policy")
+
+NOT_EVALUATED = frozenset({"microsoft.resources/deployments"}) | POLICY_TYPES
+EVALUATE = "policyAssignments.evaluate"
+_EFFECT_NAMES = {
+    "deny": "Deny",
+    "audit": "Audit",
+    "append": "Append",
+    "modify": "Modify",
+    "disabled": "Disabled",
+    "denyaction": "DenyAction",
+    "auditifnotexists": "AuditIfNotExists",
+    "deployifnotexists": "DeployIfNotExists",
+    "manual": "Manual",
+}
+
+
+@dataclass
+class Compiled:
+    """One policy of one assignment, ready to evaluate."""
+
+    assignment: dict[str, Any]  # id, name, displayName, scope, parameters
+    assignment_key: str
+    scope_key: str
+    not_scopes: tuple[str, ...]
+    enforce: bool
+    message: str | None
+    definition: dict[str, Any]  # id, name, displayName, version, metadata
+    set_definition: dict[str, Any] | None
+    reference_id: str | None
+    group_names: tuple[str, ...]
+    mode_all: bool
+    pred: Pred
+    effect: str  # lower-case
+    details: Any
+    params: dict[str, Any]
+    types: frozenset[str] | None  # the types the rule applies to (None: any), for compliance
+    _details_fn: Any = field(default=None)
+
+    def covers(self, resource_key: str) -> bool:
+        if not in_scope(resource_key, self.scope_key):
+            return False
+        return not any(in_scope(resource_key, n) for n in self.not_scopes)
+
+    def details_value(self, ev: Evaluation) -> Any:
+        if self._details_fn is None:
+            self._details_fn = compile_value(self.details, self.params)
+        return self._details_fn(ev)
+
+
+@dataclass
+class Outcome:
+    """What :meth:`PolicyEngine.admit` found, handed to :meth:`PolicyEngine.written` after the write."""
+
+    results: list[tuple[Compiled, bool, list[dict[str, Any]] | None]]
+    exempt: list[Compiled]
+
+
+class PolicyEngine:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        registry: Registry,
+        resources: PolicyResources,
+        operations: Operations,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.registry = registry
+        self.resources = resources
+        self.operations = operations
+        self.compliance = ComplianceStore()
+        self.deploy: Callable[[str, dict[str, Any], str | None], Any] | None = None  # set by the emulator
+        self._compiled: list[Compiled] | None = None
+        self._exemptions: list[Exemption] | None = None
+        self._aliases: dict[str, dict[str, str]] = {}
+        resources.on_change = self.changed
+        operations.register(ASSIGNMENT_KIND.op("evaluate"), self._complete_evaluate)
+        operations.register(ASSIGNMENT_KIND.op("scan"), self._complete_scan)
+        registry.guard = self
+
+    # compilation -------------------------------------------------------------------------------------
+    def changed(self, rid: str) -> None:
+        """A policy resource changed: recompile, and evaluate the assignment's scope at once."""
+        self._compiled = None
+        self._exemptions = None
+        low = rid.lower()
+        if f"/providers/{ASSIGNMENTS.lower()}/" in low:
+            self.compliance.forget_assignment(key(rid))
+            with self.store.read() as tx:
+                exists = tx.get_resource(key(rid)) is not None
+            if exists:
+                self.scan(assignment_key=key(rid))
+        elif f"/providers/{EXEMPTIONS.lower()}/" in low and self.compliance.scanned:
+            self.scan()
+
+    def compiled(self) -> list[Compiled]:
+        if self._compiled is None:
+            out: list[Compiled] = []
+            for rec in self.resources.records(ASSIGNMENTS):
+                try:
+                    out.extend(self._compile_assignment(rec))
+                except (AzureError, PolicyRuleError) as e:
+                    log.warning("policy assignment %s is not evaluated: %s", rec.id, e)
+            self._compiled = out
+        return self._compiled
+
+    def _members(self, definition_id: str, params: dict[str, Any]) -> tuple[dict[str, Any] | None, list[Member]]:
+        if "/policysetdefinitions/" in definition_id.lower():
+            with self.store.read() as tx:
+                rec = tx.get_resource(key(definition_id))
+            if rec is None:
+                return None, []
+            doc = self.resources.document(rec)
+            members = []
+            for m in doc["properties"].get("policyDefinitions") or []:
+                d = self.resources.definition(m["policyDefinitionId"])
+                if d is None:
+                    continue
+                member_params = {}
+                for name, spec in (m.get("parameters") or {}).items():
+                    value = spec.get("value") if isinstance(spec, dict) else spec
+                    member_params[name] = {"value": static_value(value, params)}
+                members.append(
+                    Member(
+                        m["policyDefinitionId"],
+                        d,
+                        effective_parameters(d["properties"].get("parameters") or {}, member_params),
+                        m.get("policyDefinitionReferenceId"),
+                        tuple(m.get("groupNames") or ()),
+                    )
+                )
+            return doc, members
+        d = self.resources.definition(definition_id)
+        if d is None:
+            return None, []
+        return None, [Member(definition_id, d, effective_parameters(d["properties"].get("parameters") or {}, params_given(params)))]
+
+    def _compile_assignment(self, rec: ResourceRecord) -> list[Compiled]:
+        props = rec.body.get("properties") or {}
+        target = str(props.get("policyDefinitionId", ""))
+        declared = self.resources.declared_parameters(target)
+        params = effective_parameters(declared, props.get("parameters"))
+        set_doc, members = self._members(target, params)
+        messages = {
+            str(m.get("policyDefinitionReferenceId") or "").lower(): m.get("message")
+            for m in props.get("nonComplianceMessages") or []
+            if isinstance(m, dict)
+        }
+        assignment = {
+            "id": rec.id,
+            "name": rec.name,
+            "displayName": props.get("displayName") or "",
+            "scope": props.get("scope", ""),
+            "parameters": props.get("parameters") or {},
+        }
+        set_definition = None
+        if set_doc is not None:
+            sp = set_doc["properties"]
+            set_definition = {
+                "id": set_doc["id"],
+                "name": set_doc["name"],
+                "displayName": sp.get("displayName") or "",
+                "version": sp.get("version", "1.0.0"),
+                "metadata": sp.get("metadata") or {},
+            }
+        out = []
+        for m in members:
+            dp = m.definition["properties"]
+            rule = {k.lower(): v for k, v in (dp.get("policyRule") or {}).items()}
+            then = {k.lower(): v for k, v in (rule.get("then") or {}).items()}
+            effect = str(static_value(then.get("effect", "audit"), m.params)).lower()
+            out.append(
+                Compiled(
+                    assignment=assignment,
+                    assignment_key=rec.key,
+                    scope_key=key(str(props.get("scope", ""))),
+                    not_scopes=tuple(key(n) for n in props.get("notScopes") or [] if isinstance(n, str)),
+                    enforce=str(props.get("enforcementMode", "Default")).lower() != "donotenforce",
+                    message=messages.get((m.reference_id or "").lower()) or messages.get(""),
+                    definition={
+                        "id": m.definition["id"],
+                        "name": m.definition["name"],
+                        "displayName": dp.get("displayName") or "",
+                        "version": dp.get("version", "1.0.0"),
+                        "metadata": dp.get("metadata") or {},
+                    },
+                    set_definition=set_definition,
+                    reference_id=m.reference_id,
+                    group_names=m.group_names,
+                    mode_all=str(dp.get("mode", "Indexed")).lower() == "all",
+                    pred=compile_rule(rule.get("if"), m.params),
+                    effect=effect,
+                    details=then.get("details"),
+                    params=m.params,
+                    types=_types_of(rule.get("if"), m.params),
+                )
+            )
+        return out
+
+    def exemptions(self) -> list[Exemption]:
+        if self._exemptions is None:
+            out = []
+            for rec in self.resources.records(EXEMPTIONS):
+                p = rec.body.get("properties") or {}
+                expires = None
+                if p.get("expiresOn"):
+                    expires = _parse_time(str(p["expiresOn"]))
+                out.append(
+                    Exemption(
+                        id=rec.id,
+                        scope_key=key(rec.id.rsplit("/providers/", 1)[0]),
+                        assignment_key=key(str(p.get("policyAssignmentId", ""))),
+                        reference_ids=frozenset(str(r).lower() for r in p.get("policyDefinitionReferenceIds") or []),
+                        category=str(p.get("exemptionCategory", "Waiver")),
+                        expires=expires,
+                    )
+                )
+            self._exemptions = out
+        return self._exemptions
+
+    def exempted(self, c: Compiled, resource_key: str) -> Exemption | None:
+        now = self.clock.now()
+        for e in self.exemptions():
+            if e.assignment_key != c.assignment_key or not in_scope(resource_key, e.scope_key):
+                continue
+            if e.expires is not None and e.expires <= now:
+                continue
+            if e.reference_ids and (c.reference_id or "").lower() not in e.reference_ids:
+                continue
+            return e
+        return None
+
+    def aliases(self, full_type: str) -> dict[str, str]:
+        low = full_type.lower()
+        found = self._aliases.get(low)
+        if found is None:
+            kind = self.registry.get(full_type)
+            table = dict(kind.spec.aliases) if kind is not None else {}
+            found = self._aliases[low] = {k.lower(): v for k, v in table.items()}
+        return found
+
+    # evaluation ---------------------------------------------------------------------------------------
+    def applicable(self, spec: KindSpec, resource_key: str) -> list[Compiled]:
+        if spec.type.lower() in NOT_EVALUATED:
+            return []
+        indexed = _indexed(spec)
+        return [c for c in self.compiled() if (c.mode_all or indexed) and c.covers(resource_key)]
+
+    def _evaluation(self, c: Compiled, doc: dict[str, Any], rid: str, api_version: str, trace: bool) -> Evaluation:
+        env = PolicyEnv(
+            field=_no_field,
+            params=c.params,
+            loader=lambda what: self._load(what, rid),
+            request={"apiVersion": api_version},
+            policy={
+                "assignmentId": c.assignment["id"],
+                "definitionId": c.definition["id"],
+                "setDefinitionId": c.set_definition["id"] if c.set_definition else "",
+                "definitionReferenceId": c.reference_id or "",
+            },
+        )
+        ev = Evaluation(doc, self.aliases(str(doc.get("type", ""))), env, [] if trace else None)
+        env.field = ev.field
+        return ev
+
+    def _load(self, what: str, rid: str) -> Any:
+        p = ids.parse(rid)
+        if p is None:
+            return None
+        with self.store.read() as tx:
+            if what == "subscription":
+                sub = tx.get_subscription(p.subscription)
+                return {
+                    "id": f"/subscriptions/{p.subscription}",
+                    "subscriptionId": p.subscription,
+                    "tenantId": sub.tenant_id if sub else "",
+                    "displayName": sub.display_name if sub else "",
+                }
+            if p.resource_group is None:
+                return None
+            rg = tx.get_resource(ids.key_of(ids.resource_group_id(p.subscription, p.resource_group)))
+        if rg is None:
+            return None
+        out = {
+            "id": rg.id,
+            "name": rg.name,
+            "type": "Microsoft.Resources/resourceGroups",
+            "location": rg.location,
+            "tags": dict(rg.body.get("tags") or {}),
+            "properties": {"provisioningState": "Succeeded"},
+        }
+        if rg.body.get("managedBy"):
+            out["managedBy"] = rg.body["managedBy"]
+        return out
+
+    def admit(self, spec: KindSpec, w: Write) -> tuple[Write, Outcome | None]:
+        """Before a PUT: apply append/modify, refuse what deny forbids. Returns the (maybe changed) write."""
+        rkey = ids.key_of(w.rid)
+        policies = self.applicable(spec, rkey)
+        if not policies:
+            return w, None
+        body = w.body
+        outcome = Outcome([], [])
+        mutators = [c for c in policies if c.effect in ("append", "modify")]
+        if mutators:
+            body = copy.deepcopy(body)
+            for c in mutators:
+                if self.exempted(c, rkey) is not None:
+                    continue
+                ev = self._evaluation(c, _doc(spec, w.rid, body), w.rid, w.api_version, False)
+                if c.pred(ev) and c.enforce:
+                    details = c.details_value(ev)
+                    aliases = ev.aliases
+                    if c.effect == "modify" and isinstance(details, dict):
+                        effects.apply_modify(body, details.get("operations") or [], aliases)
+                    elif c.effect == "append" and isinstance(details, list):
+                        effects.apply_append(body, details, aliases)
+        doc = _doc(spec, w.rid, body)
+        violations: list[effects.Violation] = []
+        for c in policies:
+            if c.effect in ("disabled", "denyaction", "manual"):
+                continue
+            if self.exempted(c, rkey) is not None:
+                outcome.exempt.append(c)
+                continue
+            ev = self._evaluation(c, doc, w.rid, w.api_version, False)
+            hit = c.pred(ev)
+            trace = None
+            if hit and c.effect in ("deny", "audit", "append", "modify"):
+                ev = self._evaluation(c, doc, w.rid, w.api_version, True)
+                c.pred(ev)
+                trace = ev.trace
+            outcome.results.append((c, hit, trace))
+            if hit and c.effect == "deny" and c.enforce:
+                violations.append(self._violation(c, trace or []))
+        if violations:
+            raise effects.disallowed(doc["name"], violations)
+        if body is not w.body:
+            w = dataclasses.replace(w, body=body)
+        return w, outcome
+
+    def _violation(self, c: Compiled, trace: list[dict[str, Any]]) -> effects.Violation:
+        return effects.Violation(
+            assignment=c.assignment,
+            definition=c.definition,
+            set_definition=c.set_definition,
+            reference_id=c.reference_id,
+            effect=_EFFECT_NAMES.get(c.effect, c.effect),
+            message=c.message,
+            evaluated=trace,
+        )
+
+    def written(self, spec: KindSpec, w: Write, written: Written, outcome: Outcome | None) -> None:
+        """After a PUT: record compliance, schedule the existence checks."""
+        if outcome is None:
+            return
+        rec = written.record
+        states = []
+        for c, hit, trace in outcome.results:
+            if c.effect in ("auditifnotexists", "deployifnotexists"):
+                if hit:
+                    self._schedule(c, rec)
+                continue
+            if not _applies(c, rec.type) and not hit:
+                continue
+            states.append(self._state(c, rec, "NonCompliant" if hit else "Compliant", trace or []))
+        for c in outcome.exempt:
+            states.append(self._state(c, rec, "Exempt", []))
+        self.compliance.record(states)
+
+    def admit_delete(self, spec: KindSpec, rid: str) -> None:
+        """Before a DELETE: ``denyAction`` policies whose condition holds refuse it."""
+        rkey = ids.key_of(rid)
+        policies = [c for c in self.applicable(spec, rkey) if c.effect == "denyaction"]
+        if not policies:
+            return
+        kind = self.registry.of_id(rid)
+        try:
+            rec = kind.service.get(rid)
+        except AzureError:
+            return
+        doc = kind.service.document(rec)
+        violations = []
+        for c in policies:
+            details = c.details if isinstance(c.details, dict) else {}
+            actions = [str(a).lower() for a in details.get("actionNames") or []]
+            if "delete" not in actions or self.exempted(c, rkey) is not None:
+                continue
+            ev = self._evaluation(c, doc, rid, "", True)
+            if c.pred(ev):
+                violations.append(self._violation(c, ev.trace or []))
+        if violations:
+            raise effects.action_denied(rec.name, "delete", violations)
+
+    def _state(self, c: Compiled, rec: ResourceRecord | dict[str, Any], compliance: str, trace: list[dict[str, Any]]) -> State:
+        if isinstance(rec, ResourceRecord):
+            rid, rtype, loc, tags = rec.id, rec.type, rec.location or "", dict(rec.body.get("tags") or {})
+        else:
+            rid, rtype, loc, tags = rec["id"], rec["type"], rec.get("location") or "", dict(rec.get("tags") or {})
+        p = ids.parse(rid)
+        return State(
+            resource_id=rid,
+            resource_type=rtype,
+            resource_location=loc,
+            resource_group=(p.resource_group or "") if p else "",
+            subscription_id=p.subscription if p else "",
+            resource_tags=tags,
+            assignment=c.assignment,
+            definition=c.definition,
+            set_definition=c.set_definition,
+            reference_id=c.reference_id,
+            effect=_EFFECT_NAMES.get(c.effect, c.effect),
+            compliance=compliance,
+            timestamp=self.clock.now(),
+            evaluated=trace,
+            params=c.params,
+            group_names=c.group_names,
+        )
+
+    # auditIfNotExists / deployIfNotExists ----------------------------------------------------------------
+    def _schedule(self, c: Compiled, rec: ResourceRecord) -> None:
+        with self.store.transaction() as tx:
+            self.operations.start_for(
+                tx,
+                rec,
+                kind=ASSIGNMENT_KIND.op("evaluate"),
+                family="Microsoft.Resources",
+                tenant_id=None,
+                payload={"assignment": c.assignment_key, "reference": c.reference_id},
+            )
+
+    def _complete_evaluate(self, tx: Txn, op: OperationRecord) -> None:
+        rid = op.resource_id or ""
+        for c in self.compiled():
+            if c.assignment_key == op.payload.get("assignment") and c.reference_id == op.payload.get("reference"):
+                self._check_existence(c, rid, deploy=True)
+
+    def _check_existence(self, c: Compiled, rid: str, *, deploy: bool) -> None:
+        try:
+            kind = self.registry.of_id(rid)
+            rec = kind.service.get(rid)
+        except AzureError:
+            return
+        doc = kind.service.document(rec)
+        ev = self._evaluation(c, doc, rid, "", True)
+        if not c.pred(ev):
+            self.compliance.record([self._state(c, rec, "Compliant", ev.trace or [])])
+            return
+        details = c.details_value(ev) if c.details is not None else {}
+        if not isinstance(details, dict):
+            return
+        found = self._related(c, rec, details, ev)
+        if found:
+            self.compliance.record([self._state(c, rec, "Compliant", ev.trace or [])])
+            return
+        if c.effect == "deployifnotexists" and c.enforce and deploy and self.deploy is not None:
+            deployment = details.get("deployment") or {}
+            props = deployment.get("properties") if isinstance(deployment, dict) else None
+            if isinstance(props, dict):
+                p = ids.parse(rid)
+                assert p is not None
+                name = f"PolicyDeployment_{abs(hash((c.assignment_key, rec.key))) % 10**18}"
+                target = f"/subscriptions/{p.subscription}/resourceGroups/{p.resource_group}/providers/Microsoft.Resources/deployments/{name}"
+                try:
+                    self.deploy(target, {"properties": {**props, "mode": props.get("mode", "incremental")}}, None)
+                except AzureError as e:
+                    log.warning("deployIfNotExists of %s for %s failed: %s", c.assignment["id"], rid, e.message)
+                if self._related(c, rec, details, ev):
+                    self.compliance.record([self._state(c, rec, "Compliant", ev.trace or [])])
+                    return
+        self.compliance.record([self._state(c, rec, "NonCompliant", ev.trace or [])])
+
+    def _related(self, c: Compiled, rec: ResourceRecord, details: dict[str, Any], ev: Evaluation) -> bool:
+        """Does a related resource (``details.type``/``name``, satisfying ``existenceCondition``) exist?"""
+        rtype = str(details.get("type", ""))
+        name = details.get("name")
+        rg = details.get("resourceGroupName") or rec.resource_group
+        with self.store.read() as tx:
+            if rtype.lower().startswith(rec.type.lower() + "/"):
+                candidates = [r for r in tx.list_resources(parent_key=rec.key) if r.type.lower() == rtype.lower()]
+                if not candidates:
+                    candidates = [
+                        r
+                        for r in tx.list_resources(subscription_id=rec.subscription_id, type=rtype)
+                        if r.key.startswith(rec.key + "/")
+                    ]
+            else:
+                candidates = tx.list_resources(subscription_id=rec.subscription_id, resource_group=rg, type=rtype)
+        condition = details.get("existenceCondition")
+        check = compile_rule(condition, c.params) if isinstance(condition, dict) else None
+        for r in candidates:
+            if name and str(name).lower() != r.name.lower():
+                continue
+            if check is None:
+                return True
+            kind = self.registry.get(r.type)
+            if kind is None:
+                continue
+            rdoc = kind.service.document(r)
+            rev = self._evaluation(c, rdoc, r.id, "", False)
+            if check(rev):
+                return True
+        return False
+
+    # compliance scans ------------------------------------------------------------------------------------
+    def scan(self, *, subscription_id: str | None = None, resource_group: str | None = None, assignment_key: str | None = None) -> int:
+        """Evaluate every resource in scope against every assignment (``triggerEvaluation``, an assignment
+        change, the first query after a start). Returns the number of (resource, policy) results."""
+        policies = [c for c in self.compiled() if assignment_key is None or c.assignment_key == assignment_key]
+        with self.store.read() as tx:
+            recs = tx.list_resources(subscription_id=subscription_id, resource_group=resource_group)
+        states: list[State] = []
+        for rec in recs:
+            kind = self.registry.get(rec.type)
+            if kind is None or rec.type.lower() in NOT_EVALUATED or rec.state == "Deleted":
+                continue
+            indexed = _indexed(kind.spec)
+            doc: dict[str, Any] | None = None
+            for c in policies:
+                if not (c.mode_all or indexed) or not c.covers(rec.key):
+                    continue
+                if c.effect in ("disabled", "denyaction", "manual"):
+                    continue
+                if self.exempted(c, rec.key) is not None:
+                    states.append(self._state(c, rec, "Exempt", []))
+                    continue
+                if doc is None:
+                    try:
+                        doc = kind.service.document(rec)
+                    except Exception:  # a record a kind cannot render is not evaluated
+                        log.exception("policy scan: cannot read %s", rec.id)
+                        break
+                if c.effect in ("auditifnotexists", "deployifnotexists"):
+                    self._check_existence(c, rec.id, deploy=False)
+                    continue
+                ev = self._evaluation(c, doc, rec.id, "", True)
+                hit = c.pred(ev)
+                if not hit and not _applies(c, rec.type):
+                    continue
+                states.append(self._state(c, rec, "NonCompliant" if hit else "Compliant", ev.trace or []))
+        if subscription_id is None and resource_group is None and assignment_key is None:
+            self.compliance.clear()
+            self.compliance.scanned = True
+        self.compliance.record(states)
+        return len(states)
+
+    def begin_scan(self, subscription_id: str, resource_group: str | None, tenant_id: str | None) -> OperationRecord:
+        """``triggerEvaluation``: a long-running scan of a subscription or resource group."""
+        with self.store.transaction() as tx:
+            if resource_group is not None:
+                self.resources.groups.require(tx, subscription_id, resource_group)
+            return self.operations.start(
+                tx,
+                kind=ASSIGNMENT_KIND.op("scan"),
+                family="Microsoft.Resources",
+                subscription_id=subscription_id,
+                location="",
+                tenant_id=tenant_id,
+                payload={"subscription": subscription_id, "resourceGroup": resource_group},
+            )
+
+    def _complete_scan(self, tx: Txn, op: OperationRecord) -> None:
+        if not self.compliance.scanned:
+            self.scan()
+        else:
+            self.scan(subscription_id=op.payload["subscription"], resource_group=op.payload.get("resourceGroup"))
+
+    def states(self, keep: Callable[[State], bool]) -> list[State]:
+        if not self.compliance.scanned:
+            self.scan()
+        with self.store.read() as tx:
+            live = {r.key for r in tx.list_resources()}
+        return self.compliance.query(lambda s: s.resource_id.lower() in live and keep(s))
+
+
+def params_given(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: {"value": v} for k, v in values.items()}
+
+
+def _no_field(name: str) -> Any:
+    raise RuntimeError("field() before the evaluation is bound")
+
+
+def _indexed(spec: KindSpec) -> bool:
+    """Mode ``Indexed`` evaluates only types that support tags and location (resource groups excluded)."""
+    shape = spec.shape
+    return isinstance(shape, dict) and ("location" in shape or "tags" in shape) and spec.type.lower() != "microsoft.resources/resourcegroups"
+
+
+def _doc(spec: KindSpec, rid: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The resource as policy sees a PUT: the request body with its id, name and type."""
+    p = ids.parse(rid)
+    names = list(p.names) if p is not None and p.names else [rid.rsplit("/", 1)[-1]]
+    doc = dict(body)
+    doc["id"] = rid
+    doc["name"] = names[-1]
+    doc["fullName"] = "/".join(names)
+    doc["type"] = spec.type
+    return doc
+
+
+def _types_of(rule: Any, params: dict[str, Any]) -> frozenset[str] | None:
+    """The resource types a rule is about (its top-level ``field: type`` equals/in conditions), if it says."""
+    conds = []
+    if isinstance(rule, dict):
+        keys = {k.lower(): k for k in rule}
+        conds = rule[keys["allof"]] if "allof" in keys and isinstance(rule[keys["allof"]], list) else [rule]
+    for cond in conds:
+        if not isinstance(cond, dict):
+            continue
+        low = {k.lower(): v for k, v in cond.items()}
+        if str(low.get("field", "")).lower() != "type":
+            continue
+        try:
+            if "equals" in low:
+                return frozenset({str(static_value(low["equals"], params)).lower()})
+            if "in" in low:
+                values = static_value(low["in"], params)
+                if isinstance(values, list):
+                    return frozenset(str(v).lower() for v in values)
+        except PolicyRuleError:
+            return None
+    return None
+
+
+def _applies(c: Compiled, rtype: str) -> bool:
+    return c.types is None or rtype.lower() in c.types
+
+
+def _parse_time(text: str) -> float | None:
+    from datetime import UTC, datetime
+
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()
