@@ -26,6 +26,7 @@ SCOPES = (
     RG + "/providers/{ns}/{t1}/{n1}/{t2}/{n2}/{t3}/{n3}",
 )
 _SPEC = {s.short: s for s in KINDS}
+_ALWAYS_201 = frozenset({model.DEFINITIONS.lower(), model.ASSIGNMENTS.lower()})
 _FILTER_DEF = re.compile(r"policyDefinitionId\s+eq\s+'([^']*)'", re.IGNORECASE)
 _FILTER_TYPE = re.compile(r"policyType\s+eq\s+'([^']*)'", re.IGNORECASE)
 
@@ -42,7 +43,11 @@ class AuthorizationProvider:
     # every policy resource -----------------------------------------------------------------------------
     def put(self, req: Request) -> Response:
         written = self.emu.kinds.put(write_of(req, _path_id(req)))
-        return Response(201 if written.created else 200, self.policies.document(written.record))
+        # definitions and assignments answer 201 to every PUT (their specs list no 200); initiatives and
+        # exemptions 201 when created, 200 when replaced
+        always_created = written.record.type.lower() in _ALWAYS_201
+        status = 201 if written.created or always_created else 200
+        return Response(status, self.policies.document(written.record))
 
     def get(self, req: Request) -> Response:
         return Response(200, self.policies.show(_path_id(req)))

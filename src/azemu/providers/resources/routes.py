@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from azemu.arm.http import Request, Response
 from azemu.arm.lro import accepted_headers
 from azemu.arm.router import Router
@@ -77,20 +79,33 @@ class ResourcesProvider:
             raise InvalidResourceNamespace(f"The resource namespace '{ns}' is invalid.")
         return ns
 
+    def _aliases(self, req: Request) -> Callable[[str], Mapping[str, str]] | None:
+        """The kinds' policy aliases, when the request expands ``resourceTypes/aliases``."""
+        if "aliases" not in (req.query.get("$expand") or "").lower():
+            return None
+
+        def of(full_type: str) -> Mapping[str, str]:
+            kind = self.emu.kinds.get(full_type)
+            return kind.spec.aliases if kind is not None else {}
+
+        return of
+
     def list_providers_tenant(self, req: Request) -> Response:
-        return Response(200, {"value": [views.provider(ns, None) for ns in sorted(views.namespaces())]})
+        al = self._aliases(req)
+        return Response(200, {"value": [views.provider(ns, None, al) for ns in sorted(views.namespaces())]})
 
     def get_provider_tenant(self, req: Request) -> Response:
-        return Response(200, views.provider(self._namespace(req), None))
+        return Response(200, views.provider(self._namespace(req), None, self._aliases(req)))
 
     def list_providers(self, req: Request) -> Response:
         sub = self.emu.tenancy.subscription_for(req.tenant_id, req.params["subscriptionId"])
-        return Response(200, {"value": [views.provider(ns, sub) for ns in sorted(views.namespaces())]})
+        al = self._aliases(req)
+        return Response(200, {"value": [views.provider(ns, sub, al) for ns in sorted(views.namespaces())]})
 
     def get_provider(self, req: Request) -> Response:
         ns = self._namespace(req)
         sub = self.emu.tenancy.subscription_for(req.tenant_id, req.params["subscriptionId"])
-        return Response(200, views.provider(ns, sub))
+        return Response(200, views.provider(ns, sub, self._aliases(req)))
 
     def register_provider(self, req: Request) -> Response:
         ns = self._namespace(req)

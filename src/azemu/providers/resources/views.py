@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from azemu.domain import apiversions, regions
@@ -76,7 +77,18 @@ def namespaces() -> dict[str, str]:
     return names
 
 
-def provider(namespace: str, sub: SubscriptionRecord | None) -> dict[str, Any]:
+def alias_view(aliases: Mapping[str, str]) -> list[dict[str, Any]]:
+    """A type's policy aliases as ``$expand=resourceTypes/aliases`` shows them."""
+    return [
+        {"name": name, "paths": [], "type": "NotSpecified", "defaultPath": path}
+        for name, path in sorted(aliases.items(), key=lambda kv: kv[0].lower())
+    ]
+
+
+def provider(
+    namespace: str, sub: SubscriptionRecord | None, aliases: Callable[[str], Mapping[str, str]] | None = None
+) -> dict[str, Any]:
+    """The provider document; ``aliases`` (type -> its policy aliases) when the client expands them."""
     ns_lower = namespace.lower()
     ns = namespaces()[ns_lower]
     display = [r["displayName"] for r in regions.all_regions()]
@@ -95,6 +107,8 @@ def provider(namespace: str, sub: SubscriptionRecord | None) -> dict[str, Any]:
                 "capabilities": "None",
             }
         )
+        if aliases is not None:
+            types[-1]["aliases"] = alias_view(aliases(f"{ns}/{spelled}"))
     body: dict[str, Any] = {"namespace": ns, "resourceTypes": types}
     if sub is None:
         body["id"] = f"/providers/{ns}"
