@@ -81,7 +81,9 @@ def main(policy_repo: str, aliases_repo: str) -> None:
     policy_commit = git(policy_repo, "rev-parse", "HEAD").strip()
     definitions = []
     for path in BUILTINS:
-        definitions.append(json.loads(git(policy_repo, "show", f"HEAD:built-in-policies/policyDefinitions/{path}")))
+        definitions.append(
+            json.loads(git(policy_repo, "show", f"HEAD:built-in-policies/policyDefinitions/{path}"))
+        )
     samples = {}
     for name in SAMPLES:
         samples[name] = json.loads(git(policy_repo, "show", f"HEAD:samples/Compute/{name}/azurepolicy.json"))
@@ -89,7 +91,9 @@ def main(policy_repo: str, aliases_repo: str) -> None:
         "source": {
             "repository": "https://github.com/Azure/azure-policy",
             "commit": policy_commit,
-            "paths": {d["name"]: f"built-in-policies/policyDefinitions/{p}" for d, p in zip(definitions, BUILTINS)},
+            "paths": {
+                d["name"]: f"built-in-policies/policyDefinitions/{p}" for d, p in zip(definitions, BUILTINS)
+            },
         },
         "definitions": definitions,
         "samples": samples,

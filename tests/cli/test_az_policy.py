@@ -20,7 +20,12 @@ RULE = {
     "if": {
         "allOf": [
             {"field": "type", "equals": "Microsoft.Compute/virtualMachines"},
-            {"not": {"field": "Microsoft.Compute/imageId", "like": "[concat(parameters('galleryId'), '/images/*')]"}},
+            {
+                "not": {
+                    "field": "Microsoft.Compute/imageId",
+                    "like": "[concat(parameters('galleryId'), '/images/*')]",
+                }
+            },
         ]
     },
     "then": {"effect": "deny"},
@@ -50,7 +55,9 @@ def farm(azemu, tmp_path_factory):
     )  # fmt: skip
     assert azemu.az("vm", "deallocate", "-g", RG, "-n", "golden").returncode == 0
     assert azemu.az("vm", "generalize", "-g", RG, "-n", "golden").returncode == 0
-    azemu.az_json("image", "create", "-g", RG, "--source", "golden", "-n", "goldenImage", "--hyper-v-generation", "V2")
+    azemu.az_json(
+        "image", "create", "-g", RG, "--source", "golden", "-n", "goldenImage", "--hyper-v-generation", "V2"
+    )
     gallery = azemu.az_json("sig", "create", "-g", RG, "-r", "farmGallery")
     azemu.az_json(
         "sig", "image-definition", "create", "-g", RG, "-r", "farmGallery", "-i", "web", "--publisher", "Contoso",
@@ -115,7 +122,12 @@ def test_the_denial_reads_as_azure_writes_it_through_deployment_validate(azemu, 
                 "properties": {
                     "hardwareProfile": {"vmSize": "Standard_B1s"},
                     "storageProfile": {
-                        "imageReference": {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server", "version": "latest"}
+                        "imageReference": {
+                            "publisher": "Canonical",
+                            "offer": "ubuntu-24_04-lts",
+                            "sku": "server",
+                            "version": "latest",
+                        }
                     },
                 },
             }
@@ -143,13 +155,23 @@ def test_an_exemption_lets_one_through_until_it_is_removed(azemu, farm):
 
 def test_do_not_enforce_turns_the_denial_into_non_compliance(azemu, farm):
     updated = azemu.az_json(
-        "policy", "assignment", "update", "-n", "only-farm-images", "-g", RG, "--enforcement-mode", "DoNotEnforce"
+        "policy",
+        "assignment",
+        "update",
+        "-n",
+        "only-farm-images",
+        "-g",
+        RG,
+        "--enforcement-mode",
+        "DoNotEnforce",
     )
     assert updated["enforcementMode"] == "DoNotEnforce"
     done = vm_create(azemu, "web4", "Ubuntu2204")
     assert done.returncode == 0, done.stderr
     states = azemu.az_json("policy", "state", "list", "-g", RG, "--policy-assignment", "only-farm-images")
-    by_vm = {s["resourceId"].rsplit("/", 1)[-1]: s for s in states if s["resourceType"].endswith("virtualMachines")}
+    by_vm = {
+        s["resourceId"].rsplit("/", 1)[-1]: s for s in states if s["resourceType"].endswith("virtualMachines")
+    }
     assert by_vm["web4"]["complianceState"] == "NonCompliant" and by_vm["web4"]["isCompliant"] is False
     assert by_vm["web1"]["complianceState"] == "Compliant"
     assert by_vm["web4"]["policyDefinitionAction"] == "deny"
@@ -182,8 +204,15 @@ def test_allowed_vm_sizes_builtin_and_policy_aliases(azemu, farm):
     )  # fmt: skip
     assert big.returncode != 0 and "Resource 'big' was disallowed by policy" in big.stderr
     assert sub
-    providers = azemu.az_json("provider", "show", "-n", "Microsoft.Compute", "--expand", "resourceTypes/aliases")
+    providers = azemu.az_json(
+        "provider", "show", "-n", "Microsoft.Compute", "--expand", "resourceTypes/aliases"
+    )
     vm = next(t for t in providers["resourceTypes"] if t["resourceType"] == "virtualMachines")
     aliases = {a["name"]: a for a in vm["aliases"]}
-    assert aliases["Microsoft.Compute/imageId"]["defaultPath"] == "properties.storageProfile.imageReference.id"
-    assert aliases["Microsoft.Compute/virtualMachines/sku.name"]["defaultPath"] == "properties.hardwareProfile.vmSize"
+    assert (
+        aliases["Microsoft.Compute/imageId"]["defaultPath"] == "properties.storageProfile.imageReference.id"
+    )
+    assert (
+        aliases["Microsoft.Compute/virtualMachines/sku.name"]["defaultPath"]
+        == "properties.hardwareProfile.vmSize"
+    )

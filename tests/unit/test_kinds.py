@@ -32,6 +32,10 @@ SERVED = {
     "Microsoft.Network/networkSecurityGroups",
     "Microsoft.Network/publicIPAddresses",
     "Microsoft.Network/networkInterfaces",
+    "Microsoft.Authorization/policyDefinitions",
+    "Microsoft.Authorization/policySetDefinitions",
+    "Microsoft.Authorization/policyAssignments",
+    "Microsoft.Authorization/policyExemptions",
 }
 
 

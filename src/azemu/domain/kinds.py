@@ -164,7 +164,8 @@ class Registry:
     def of_id(self, rid: str) -> Kind:
         low = rid.lower()
         last = low.rfind("/providers/")
-        if last > 0 and low.find("/providers/") != last:  # an extension resource (a policy assignment on a VM)
+        # an extension resource (a policy assignment on a VM): its type follows the last /providers/
+        if last > 0 and low.find("/providers/") != last:
             rest = rid[last + len("/providers/") :].split("/")
             return self.require("/".join([rest[0], *rest[1::2]]))
         p = ids.parse(rid)

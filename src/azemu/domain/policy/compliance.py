@@ -136,7 +136,8 @@ def summarize(states: list[State], top: int | None = None) -> dict[str, Any]:
             "nonCompliantPolicies": len({(s.assignment["id"].lower(), s.reference_id) for s in bad}),
             "resourceDetails": _details(group, resources, key=lambda s: s.resource_id.lower()),
             "policyDetails": _details(
-                group, {(s.assignment["id"].lower(), s.reference_id) for s in group},
+                group,
+                {(s.assignment["id"].lower(), s.reference_id) for s in group},
                 key=lambda s: (s.assignment["id"].lower(), s.reference_id),
             ),
             "policyGroupDetails": [],

@@ -41,12 +41,14 @@ def norm(v: Any) -> Any:
 
 
 def equals(a: Any, b: Any) -> bool:
-    return norm(a) == norm(b)
+    return bool(norm(a) == norm(b))
 
 
 @lru_cache(maxsize=4096)
 def _like(pattern: str) -> re.Pattern[str]:
-    return re.compile("^" + ".*".join(re.escape(p) for p in pattern.split("*")) + "$", re.IGNORECASE | re.DOTALL)
+    return re.compile(
+        "^" + ".*".join(re.escape(p) for p in pattern.split("*")) + "$", re.IGNORECASE | re.DOTALL
+    )
 
 
 def like(a: Any, b: Any) -> bool:

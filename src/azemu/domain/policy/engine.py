@@ -35,7 +35,14 @@ from azemu.domain.policy.model import (
     in_scope,
     key,
 )
-from azemu.domain.policy.rules import Evaluation, Pred, PolicyRuleError, compile_rule, compile_value, static_value
+from azemu.domain.policy.rules import (
+    Evaluation,
+    PolicyRuleError,
+    Pred,
+    compile_rule,
+    compile_value,
+    static_value,
+)
 from azemu.domain.policy.service import ASSIGNMENT_KIND, PolicyResources
 from azemu.state.records import OperationRecord, ResourceRecord
 from azemu.state.store import Store, Txn
@@ -148,7 +155,9 @@ class PolicyEngine:
             self._compiled = out
         return self._compiled
 
-    def _members(self, definition_id: str, params: dict[str, Any]) -> tuple[dict[str, Any] | None, list[Member]]:
+    def _members(
+        self, definition_id: str, params: dict[str, Any]
+    ) -> tuple[dict[str, Any] | None, list[Member]]:
         if "/policysetdefinitions/" in definition_id.lower():
             with self.store.read() as tx:
                 rec = tx.get_resource(key(definition_id))
@@ -177,7 +186,13 @@ class PolicyEngine:
         d = self.resources.definition(definition_id)
         if d is None:
             return None, []
-        return None, [Member(definition_id, d, effective_parameters(d["properties"].get("parameters") or {}, params_given(params)))]
+        return None, [
+            Member(
+                definition_id,
+                d,
+                effective_parameters(d["properties"].get("parameters") or {}, params_given(params)),
+            )
+        ]
 
     def _compile_assignment(self, rec: ResourceRecord) -> list[Compiled]:
         props = rec.body.get("properties") or {}
@@ -254,7 +269,9 @@ class PolicyEngine:
                         id=rec.id,
                         scope_key=key(rec.id.rsplit("/providers/", 1)[0]),
                         assignment_key=key(str(p.get("policyAssignmentId", ""))),
-                        reference_ids=frozenset(str(r).lower() for r in p.get("policyDefinitionReferenceIds") or []),
+                        reference_ids=frozenset(
+                            str(r).lower() for r in p.get("policyDefinitionReferenceIds") or []
+                        ),
                         category=str(p.get("exemptionCategory", "Waiver")),
                         expires=expires,
                     )
@@ -290,7 +307,9 @@ class PolicyEngine:
         indexed = _indexed(spec)
         return [c for c in self.compiled() if (c.mode_all or indexed) and c.covers(resource_key)]
 
-    def _evaluation(self, c: Compiled, doc: dict[str, Any], rid: str, api_version: str, trace: bool) -> Evaluation:
+    def _evaluation(
+        self, c: Compiled, doc: dict[str, Any], rid: str, api_version: str, trace: bool
+    ) -> Evaluation:
         env = PolicyEnv(
             field=_no_field,
             params=c.params,
@@ -436,11 +455,18 @@ class PolicyEngine:
         if violations:
             raise effects.action_denied(rec.name, "delete", violations)
 
-    def _state(self, c: Compiled, rec: ResourceRecord | dict[str, Any], compliance: str, trace: list[dict[str, Any]]) -> State:
+    def _state(
+        self, c: Compiled, rec: ResourceRecord | dict[str, Any], compliance: str, trace: list[dict[str, Any]]
+    ) -> State:
         if isinstance(rec, ResourceRecord):
             rid, rtype, loc, tags = rec.id, rec.type, rec.location or "", dict(rec.body.get("tags") or {})
         else:
-            rid, rtype, loc, tags = rec["id"], rec["type"], rec.get("location") or "", dict(rec.get("tags") or {})
+            rid, rtype, loc, tags = (
+                rec["id"],
+                rec["type"],
+                rec.get("location") or "",
+                dict(rec.get("tags") or {}),
+            )
         p = ids.parse(rid)
         return State(
             resource_id=rid,
@@ -476,7 +502,9 @@ class PolicyEngine:
     def _complete_evaluate(self, tx: Txn, op: OperationRecord) -> None:
         rid = op.resource_id or ""
         for c in self.compiled():
-            if c.assignment_key == op.payload.get("assignment") and c.reference_id == op.payload.get("reference"):
+            if c.assignment_key == op.payload.get("assignment") and c.reference_id == op.payload.get(
+                "reference"
+            ):
                 self._check_existence(c, rid, deploy=True)
 
     def _check_existence(self, c: Compiled, rid: str, *, deploy: bool) -> None:
@@ -506,9 +534,13 @@ class PolicyEngine:
                 name = f"PolicyDeployment_{abs(hash((c.assignment_key, rec.key))) % 10**18}"
                 target = f"/subscriptions/{p.subscription}/resourceGroups/{p.resource_group}/providers/Microsoft.Resources/deployments/{name}"
                 try:
-                    self.deploy(target, {"properties": {**props, "mode": props.get("mode", "incremental")}}, None)
+                    self.deploy(
+                        target, {"properties": {**props, "mode": props.get("mode", "incremental")}}, None
+                    )
                 except AzureError as e:
-                    log.warning("deployIfNotExists of %s for %s failed: %s", c.assignment["id"], rid, e.message)
+                    log.warning(
+                        "deployIfNotExists of %s for %s failed: %s", c.assignment["id"], rid, e.message
+                    )
                 if self._related(c, rec, details, ev):
                     self.compliance.record([self._state(c, rec, "Compliant", ev.trace or [])])
                     return
@@ -521,7 +553,9 @@ class PolicyEngine:
         rg = details.get("resourceGroupName") or rec.resource_group
         with self.store.read() as tx:
             if rtype.lower().startswith(rec.type.lower() + "/"):
-                candidates = [r for r in tx.list_resources(parent_key=rec.key) if r.type.lower() == rtype.lower()]
+                candidates = [
+                    r for r in tx.list_resources(parent_key=rec.key) if r.type.lower() == rtype.lower()
+                ]
                 if not candidates:
                     candidates = [
                         r
@@ -529,7 +563,9 @@ class PolicyEngine:
                         if r.key.startswith(rec.key + "/")
                     ]
             else:
-                candidates = tx.list_resources(subscription_id=rec.subscription_id, resource_group=rg, type=rtype)
+                candidates = tx.list_resources(
+                    subscription_id=rec.subscription_id, resource_group=rg, type=rtype
+                )
         condition = details.get("existenceCondition")
         check = compile_rule(condition, c.params) if isinstance(condition, dict) else None
         for r in candidates:
@@ -547,10 +583,18 @@ class PolicyEngine:
         return False
 
     # compliance scans ------------------------------------------------------------------------------------
-    def scan(self, *, subscription_id: str | None = None, resource_group: str | None = None, assignment_key: str | None = None) -> int:
+    def scan(
+        self,
+        *,
+        subscription_id: str | None = None,
+        resource_group: str | None = None,
+        assignment_key: str | None = None,
+    ) -> int:
         """Evaluate every resource in scope against every assignment (``triggerEvaluation``, an assignment
         change, the first query after a start). Returns the number of (resource, policy) results."""
-        policies = [c for c in self.compiled() if assignment_key is None or c.assignment_key == assignment_key]
+        policies = [
+            c for c in self.compiled() if assignment_key is None or c.assignment_key == assignment_key
+        ]
         with self.store.read() as tx:
             recs = tx.list_resources(subscription_id=subscription_id, resource_group=resource_group)
         states: list[State] = []
@@ -588,7 +632,9 @@ class PolicyEngine:
         self.compliance.record(states)
         return len(states)
 
-    def begin_scan(self, subscription_id: str, resource_group: str | None, tenant_id: str | None) -> OperationRecord:
+    def begin_scan(
+        self, subscription_id: str, resource_group: str | None, tenant_id: str | None
+    ) -> OperationRecord:
         """``triggerEvaluation``: a long-running scan of a subscription or resource group."""
         with self.store.transaction() as tx:
             if resource_group is not None:
@@ -607,7 +653,9 @@ class PolicyEngine:
         if not self.compliance.scanned:
             self.scan()
         else:
-            self.scan(subscription_id=op.payload["subscription"], resource_group=op.payload.get("resourceGroup"))
+            self.scan(
+                subscription_id=op.payload["subscription"], resource_group=op.payload.get("resourceGroup")
+            )
 
     def states(self, keep: Callable[[State], bool]) -> list[State]:
         if not self.compliance.scanned:
@@ -628,7 +676,11 @@ def _no_field(name: str) -> Any:
 def _indexed(spec: KindSpec) -> bool:
     """Mode ``Indexed`` evaluates only types that support tags and location (resource groups excluded)."""
     shape = spec.shape
-    return isinstance(shape, dict) and ("location" in shape or "tags" in shape) and spec.type.lower() != "microsoft.resources/resourcegroups"
+    return (
+        isinstance(shape, dict)
+        and ("location" in shape or "tags" in shape)
+        and spec.type.lower() != "microsoft.resources/resourcegroups"
+    )
 
 
 def _doc(spec: KindSpec, rid: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -645,7 +697,7 @@ def _doc(spec: KindSpec, rid: str, body: dict[str, Any]) -> dict[str, Any]:
 
 def _types_of(rule: Any, params: dict[str, Any]) -> frozenset[str] | None:
     """The resource types a rule is about (its top-level ``field: type`` equals/in conditions), if it says."""
-    conds = []
+    conds: list[Any] = []
     if isinstance(rule, dict):
         keys = {k.lower(): k for k in rule}
         conds = rule[keys["allof"]] if "allof" in keys and isinstance(rule[keys["allof"]], list) else [rule]

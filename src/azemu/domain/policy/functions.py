@@ -13,7 +13,15 @@ from functools import cache
 from typing import Any
 
 from azemu.domain.policy.paths import MISSING
-from azemu.templates import Env, Evaluator, ExpressionError, FunctionSpec, FunctionTable, Invocation, pure_functions
+from azemu.templates import (
+    Env,
+    Evaluator,
+    ExpressionError,
+    FunctionSpec,
+    FunctionTable,
+    Invocation,
+    pure_functions,
+)
 
 
 class PolicyEnv(Env):
@@ -122,7 +130,9 @@ def _current(inv: Invocation, args: Sequence[Any]) -> Any:
         raise ExpressionError("The 'current' function needs the name of the count being iterated.")
     key = str(args[0]).lower()
     if key not in env.current:
-        raise ExpressionError(f"The 'current' function refers to '{args[0]}', which no enclosing count iterates.")
+        raise ExpressionError(
+            f"The 'current' function refers to '{args[0]}', which no enclosing count iterates."
+        )
     return env.current[key]
 
 
@@ -147,7 +157,11 @@ def _add_days(inv: Invocation, args: Sequence[Any]) -> Any:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     out = when + timedelta(days=float(args[1]))
-    return out.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z" if len(args) < 3 else out.strftime(_net_format(str(args[2])))
+    return (
+        out.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        if len(args) < 3
+        else out.strftime(_net_format(str(args[2])))
+    )
 
 
 def _net_format(fmt: str) -> str:
@@ -156,23 +170,29 @@ def _net_format(fmt: str) -> str:
     return fmt
 
 
-def _spec(name: str, impl: Callable[[Invocation, Sequence[Any]], Any], lo: int, hi: int | None) -> FunctionSpec:
+def _spec(
+    name: str, impl: Callable[[Invocation, Sequence[Any]], Any], lo: int, hi: int | None
+) -> FunctionSpec:
     return FunctionSpec(name, impl, lo, hi)
 
 
 @cache
 def policy_functions() -> FunctionTable:
     """Pure ARM functions minus those Azure Policy does not offer, plus the policy functions."""
-    return pure_functions().without("utcNow", "newGuid").with_functions(
-        _spec("parameters", _parameters, 1, 1),
-        _spec("field", _field, 1, 1),
-        _spec("resourceGroup", _resource_group, 0, 0),
-        _spec("subscription", _subscription, 0, 0),
-        _spec("requestContext", _request_context, 0, 0),
-        _spec("policy", _policy, 0, 0),
-        _spec("current", _current, 0, 1),
-        _spec("ipRangeContains", _ip_range_contains, 2, 2),
-        _spec("addDays", _add_days, 2, 3),
+    return (
+        pure_functions()
+        .without("utcNow", "newGuid")
+        .with_functions(
+            _spec("parameters", _parameters, 1, 1),
+            _spec("field", _field, 1, 1),
+            _spec("resourceGroup", _resource_group, 0, 0),
+            _spec("subscription", _subscription, 0, 0),
+            _spec("requestContext", _request_context, 0, 0),
+            _spec("policy", _policy, 0, 0),
+            _spec("current", _current, 0, 1),
+            _spec("ipRangeContains", _ip_range_contains, 2, 2),
+            _spec("addDays", _add_days, 2, 3),
+        )
     )
 
 

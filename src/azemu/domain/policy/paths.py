@@ -65,7 +65,9 @@ def parse(text: str) -> Path:
 
 def _split(text: str) -> list[str]:
     """Dots separate steps, except inside brackets (``tags['a.b']``)."""
-    out, depth, cur = [], 0, []
+    out: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for ch in text:
         if ch == "[":
             depth += 1
@@ -123,7 +125,7 @@ def read(doc: Any, path: Path) -> Any:
     return [None_to_missing(v) for v in values]
 
 
-def None_to_missing(value: Any) -> Any:  # noqa: N802 - reads as what it does
+def None_to_missing(value: Any) -> Any:
     return MISSING if value is None else value
 
 

@@ -28,7 +28,13 @@ class Evaluation:
 
     __slots__ = ("aliases", "doc", "env", "members", "trace")
 
-    def __init__(self, doc: dict[str, Any], aliases: Mapping[str, str], env: PolicyEnv, trace: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        doc: dict[str, Any],
+        aliases: Mapping[str, str],
+        env: PolicyEnv,
+        trace: list[dict[str, Any]] | None = None,
+    ) -> None:
         self.doc = doc
         self.aliases = aliases  # lower-case alias -> default path
         self.env = env
@@ -69,7 +75,9 @@ def static_value(raw: Any, params: dict[str, Any]) -> Any:
     fn = compile_value(raw, params)
     folded = getattr(fn, "constant", MISSING)
     if folded is MISSING:
-        raise PolicyRuleError(f"The value '{raw}' depends on the resource; it must depend on parameters only.")
+        raise PolicyRuleError(
+            f"The value '{raw}' depends on the resource; it must depend on parameters only."
+        )
     return folded
 
 
@@ -160,7 +168,9 @@ class _Compiler:
         counted = self._count(raw[keys["count"]])
         return self._leaf("Count", "count", None, counted, op_name, op, target)
 
-    def _field_condition(self, raw_field: Any, op_name: str, op: Callable[[Any, Any], bool], target: Value) -> Pred:
+    def _field_condition(
+        self, raw_field: Any, op_name: str, op: Callable[[Any, Any], bool], target: Value
+    ) -> Pred:
         if type(raw_field) is not str:
             raise PolicyRuleError("The 'field' of a policy rule condition must be a string.")
         name_fn = self.value(raw_field)

@@ -38,7 +38,9 @@ from azemu.state.records import OperationRecord, ResourceRecord
 from azemu.state.store import Store, Txn
 
 
-def _spec(full_type: str, description: str, scope: str, operations: dict[str, float] | None = None) -> KindSpec:
+def _spec(
+    full_type: str, description: str, scope: str, operations: dict[str, float] | None = None
+) -> KindSpec:
     return KindSpec(
         type=full_type,
         lro_family="Microsoft.Resources",
@@ -50,20 +52,38 @@ def _spec(full_type: str, description: str, scope: str, operations: dict[str, fl
     )
 
 
-DEFINITION_KIND = _spec(DEFINITIONS, "Azure Policy definitions (custom, and Microsoft's built-ins).", "subscription")
-SET_DEFINITION_KIND = _spec(SET_DEFINITIONS, "Azure Policy initiatives (policy set definitions).", "subscription")
+DEFINITION_KIND = _spec(
+    DEFINITIONS, "Azure Policy definitions (custom, and Microsoft's built-ins).", "subscription"
+)
+SET_DEFINITION_KIND = _spec(
+    SET_DEFINITIONS, "Azure Policy initiatives (policy set definitions).", "subscription"
+)
 ASSIGNMENT_KIND = _spec(
-    ASSIGNMENTS, "Policy assignments at subscription, resource-group and resource scope: deny, audit, append, "
-    "modify, denyAction, auditIfNotExists, deployIfNotExists, evaluated on every write.", "extension",
+    ASSIGNMENTS,
+    "Policy assignments at subscription, resource-group and resource scope: deny, audit, append, "
+    "modify, denyAction, auditIfNotExists, deployIfNotExists, evaluated on every write.",
+    "extension",
     # an existence check (auditIfNotExists/deployIfNotExists) runs ~10 minutes after the write; an on-demand
     # scan (triggerEvaluation) takes minutes in Azure
     {"evaluate": 600.0, "scan": 300.0},
 )
-EXEMPTION_KIND = _spec(EXEMPTIONS, "Policy exemptions (Waiver, Mitigated) with expiry on azemu's clock.", "extension")
+EXEMPTION_KIND = _spec(
+    EXEMPTIONS, "Policy exemptions (Waiver, Mitigated) with expiry on azemu's clock.", "extension"
+)
 KINDS = (DEFINITION_KIND, SET_DEFINITION_KIND, ASSIGNMENT_KIND, EXEMPTION_KIND)
 
 EFFECTS = frozenset(
-    {"deny", "audit", "append", "modify", "disabled", "denyaction", "auditifnotexists", "deployifnotexists", "manual"}
+    {
+        "deny",
+        "audit",
+        "append",
+        "modify",
+        "disabled",
+        "denyaction",
+        "auditifnotexists",
+        "deployifnotexists",
+        "manual",
+    }
 )
 _NOT_FOUND = {
     DEFINITIONS.lower(): "PolicyDefinitionNotFound",
@@ -144,7 +164,9 @@ class PolicyResources:
             rec = tx.get_resource(key(definition_id))
         return self.document(rec) if rec is not None else None
 
-    def list(self, full_type: str, subscription_id: str | None, *, builtin: bool = True) -> list[dict[str, Any]]:
+    def listing(
+        self, full_type: str, subscription_id: str | None, *, builtin: bool = True
+    ) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         if full_type == DEFINITIONS and builtin:
             out += [_builtin_view(d) for d in builtins.definitions()]
@@ -164,7 +186,9 @@ class PolicyResources:
         body = copy.deepcopy(w.body)
         props = body.get("properties")
         if not isinstance(props, dict):
-            raise InvalidRequestContent("The request content was invalid and could not be deserialized: 'properties' is required.")
+            raise InvalidRequestContent(
+                "The request content was invalid and could not be deserialized: 'properties' is required."
+            )
         who = w.client.get("oid") or w.client.get("appid") or ""
         if t == DEFINITIONS:
             self._check_definition(w.rid, props)
@@ -189,7 +213,10 @@ class PolicyResources:
                 meta.setdefault("createdOn", stamp)
                 if existing is not None:
                     old = (existing.body.get("properties") or {}).get("metadata") or {}
-                    meta["createdBy"], meta["createdOn"] = old.get("createdBy", who), old.get("createdOn", stamp)
+                    meta["createdBy"], meta["createdOn"] = (
+                        old.get("createdBy", who),
+                        old.get("createdOn", stamp),
+                    )
                     meta["updatedBy"], meta["updatedOn"] = who, stamp
                 else:
                     meta.setdefault("updatedBy", None)
@@ -212,14 +239,16 @@ class PolicyResources:
                 meta.setdefault("createdOn", stamp)
                 if existing is not None:
                     meta["updatedBy"], meta["updatedOn"] = who, stamp
-                props.setdefault("assignmentType", "Custom" if "assignmentType" not in props else props["assignmentType"])
+                props.setdefault("assignmentType", "Custom")
             else:
                 props.setdefault("policyDefinitionReferenceIds", [])
                 props.setdefault("assignmentScopeValidation", "Default")
             created = None if existing is None else existing.body.get("systemData")
-            body["systemData"] = _system_data(who, now, None if created is None else {
-                k: v for k, v in created.items() if k.startswith("created")
-            })
+            body["systemData"] = _system_data(
+                who,
+                now,
+                None if created is None else {k: v for k, v in created.items() if k.startswith("created")},
+            )
             scope = scope_of(w.rid)
             sp = ids.parse(scope) if scope.lower().startswith("/subscriptions/") else None
             sub = sp.subscription if sp is not None else ids.parse(w.rid).subscription  # type: ignore[union-attr]
@@ -231,7 +260,9 @@ class PolicyResources:
                 resource_group=sp.resource_group if sp is not None else None,
                 location=body.get("location"),
                 state="Succeeded",
-                body={k: v for k, v in body.items() if k in ("properties", "identity", "systemData", "location")},
+                body={
+                    k: v for k, v in body.items() if k in ("properties", "identity", "systemData", "location")
+                },
                 etag=new_etag(),
                 created_at=existing.created_at if existing is not None else now,
                 changed_at=now,
@@ -293,13 +324,12 @@ class PolicyResources:
             ) from e
         then = {k.lower(): v for k, v in lowered["then"].items()}
         effect = then.get("effect")
-        if isinstance(effect, str) and not effect.startswith("["):
-            if effect.lower() not in EFFECTS:
-                raise PolicyError(
-                    f"The policy definition '{name_of(rid)}' rule is invalid. The policy effect '{effect}' is not "
-                    "recognized.",
-                    code="InvalidPolicyRuleEffect",
-                )
+        if isinstance(effect, str) and not effect.startswith("[") and effect.lower() not in EFFECTS:
+            raise PolicyError(
+                f"The policy definition '{name_of(rid)}' rule is invalid. The policy effect '{effect}' is not "
+                "recognized.",
+                code="InvalidPolicyRuleEffect",
+            )
         if isinstance(effect, str) and effect.lower() == "modify":
             details = then.get("details") or {}
             if not isinstance(details, dict) or not details.get("roleDefinitionIds"):
@@ -340,7 +370,8 @@ class PolicyResources:
         target = props.get("policyDefinitionId")
         if not isinstance(target, str) or not target:
             raise PolicyError(
-                "The policy assignment request is missing the policy definition id.", code="MissingPolicyDefinitionId"
+                "The policy assignment request is missing the policy definition id.",
+                code="MissingPolicyDefinitionId",
             )
         declared = self.declared_parameters(target)
         given = props.get("parameters") or {}
@@ -398,7 +429,9 @@ class PolicyResources:
     def _check_exemption(self, rid: str, props: dict[str, Any]) -> None:
         target = props.get("policyAssignmentId")
         if not isinstance(target, str) or not target:
-            raise PolicyError("The policy exemption is missing the policy assignment id.", code="InvalidPolicyExemption")
+            raise PolicyError(
+                "The policy exemption is missing the policy assignment id.", code="InvalidPolicyExemption"
+            )
         with self.store.read() as tx:
             found = tx.get_resource(key(target))
         if found is None:
@@ -439,7 +472,15 @@ def _builtin_view(d: dict[str, Any]) -> dict[str, Any]:
 
 def _dummy_parameters(declared: dict[str, Any]) -> dict[str, Any]:
     """Placeholder values of each declared type, to check that a rule compiles."""
-    samples = {"array": [], "object": {}, "string": "", "integer": 0, "boolean": False, "float": 0.0, "datetime": ""}
+    samples = {
+        "array": [],
+        "object": {},
+        "string": "",
+        "integer": 0,
+        "boolean": False,
+        "float": 0.0,
+        "datetime": "",
+    }
     out = effective_parameters(declared, None)
     for name, spec in declared.items():
         if name not in out:

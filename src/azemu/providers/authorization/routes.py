@@ -67,10 +67,14 @@ class AuthorizationProvider:
     def list_definitions(self, req: Request) -> Response:
         short = "policySetDefinitions" if "/policysetdefinitions" in req.path.lower() else "policyDefinitions"
         sub = req.params.get("subscriptionId")
-        items = self.policies.list(_SPEC[short].type, sub)
+        items = self.policies.listing(_SPEC[short].type, sub)
         wanted = _FILTER_TYPE.search(req.query.get("$filter") or "")
         if wanted:
-            items = [i for i in items if str(i["properties"].get("policyType", "")).lower() == wanted.group(1).lower()]
+            items = [
+                i
+                for i in items
+                if str(i["properties"].get("policyType", "")).lower() == wanted.group(1).lower()
+            ]
         return listed(items)
 
     def list_scoped(self, req: Request) -> Response:
@@ -80,7 +84,7 @@ class AuthorizationProvider:
         scope = _path_id(req).rsplit("/providers/", 1)[0]
         scope_key = model.key(scope)
         flt = (req.query.get("$filter") or "").strip()
-        docs = self.policies.list(full, req.params["subscriptionId"], builtin=False)
+        docs = self.policies.listing(full, req.params["subscriptionId"], builtin=False)
         out = []
         for doc in docs:
             at = model.key(model.scope_of(doc["id"]))

@@ -53,7 +53,9 @@ class PolicyInsightsProvider:
             if by_policy is not None:
                 if "/policyassignments/" in by_policy and s.assignment["id"].lower() != by_policy:
                     return False
-                if "/policydefinitions/" in by_policy and not by_policy.endswith("/" + s.definition["name"].lower()):
+                if "/policydefinitions/" in by_policy and not by_policy.endswith(
+                    "/" + s.definition["name"].lower()
+                ):
                     return False
                 if "/policysetdefinitions/" in by_policy and (
                     s.set_definition is None or not by_policy.endswith("/" + s.set_definition["name"].lower())
