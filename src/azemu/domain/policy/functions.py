@@ -129,6 +129,10 @@ def _current(inv: Invocation, args: Sequence[Any]) -> Any:
             return next(reversed(env.current.values()))
         raise ExpressionError("The 'current' function needs the name of the count being iterated.")
     key = str(args[0]).lower()
+    if key not in env.current and "[*]" in key and any(k.endswith("[*]") for k in env.current):
+        # a property of the member being counted: current('Microsoft.Network/.../subnets[*].addressPrefix')
+        value = env.field(str(args[0]))
+        return None if value is MISSING else value
     if key not in env.current:
         raise ExpressionError(
             f"The 'current' function refers to '{args[0]}', which no enclosing count iterates."
