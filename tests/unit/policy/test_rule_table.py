@@ -51,7 +51,9 @@ def evaluate(resource: str, rule: dict[str, Any], params: dict[str, Any]) -> boo
         params=params,
         loader=_loader,
         request={"apiVersion": "2024-07-01"},
-        policy={"assignmentId": f"/subscriptions/{SUB}/providers/Microsoft.Authorization/policyAssignments/table"},
+        policy={
+            "assignmentId": f"/subscriptions/{SUB}/providers/Microsoft.Authorization/policyAssignments/table"
+        },
     )
     ev = rules.Evaluation(doc, table, env)
     env.field = ev.field

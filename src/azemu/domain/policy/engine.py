@@ -50,7 +50,8 @@ from azemu.state.store import Store, Txn
 log = logging.getLogger("azemu.policy")
 
 NOT_EVALUATED = frozenset({"microsoft.resources/deployments"}) | POLICY_TYPES
-EVALUATE = "policyAssignments.evaluate"
+# the type Azure Policy gives a kind where it differs from the ARM type
+POLICY_TYPE_NAMES = {"microsoft.resources/resourcegroups": "Microsoft.Resources/subscriptions/resourceGroups"}
 _EFFECT_NAMES = {
     "deny": "Deny",
     "audit": "Audit",
@@ -92,8 +93,29 @@ class Compiled:
         return not any(in_scope(resource_key, n) for n in self.not_scopes)
 
     def details_value(self, ev: Evaluation) -> Any:
+        """``then.details`` with its policy expressions evaluated for this resource. For the existence effects
+        the deployment's template and the existence condition stay as written (the template is the deployment's
+        own language; the condition is evaluated against each related resource)."""
         if self._details_fn is None:
-            self._details_fn = compile_value(self.details, self.params)
+            if self.effect in ("auditifnotexists", "deployifnotexists") and isinstance(self.details, dict):
+                raw = self.details
+                keep = {k: v for k, v in raw.items() if k.lower() in ("existencecondition", "deployment")}
+                rest = compile_value({k: v for k, v in raw.items() if k not in keep}, self.params)
+                found = raw.get(next((k for k in keep if k.lower() == "deployment"), ""), None)
+                deployment: dict[str, Any] = found if isinstance(found, dict) else {}
+                props = deployment.get("properties")
+                params = compile_value((props or {}).get("parameters") or {}, self.params)
+
+                def existence(ev: Evaluation) -> Any:
+                    out = dict(rest(ev))
+                    out.update(keep)
+                    if isinstance(props, dict):
+                        out["deployment"] = {**deployment, "properties": {**props, "parameters": params(ev)}}
+                    return out
+
+                self._details_fn = existence
+            else:
+                self._details_fn = compile_value(self.details, self.params)
         return self._details_fn(ev)
 
 
@@ -424,7 +446,7 @@ class PolicyEngine:
                 if hit:
                     self._schedule(c, rec)
                 continue
-            if not _applies(c, rec.type) and not hit:
+            if not _applies(c, POLICY_TYPE_NAMES.get(rec.type.lower(), rec.type)) and not hit:
                 continue
             states.append(self._state(c, rec, "NonCompliant" if hit else "Compliant", trace or []))
         for c in outcome.exempt:
@@ -442,7 +464,7 @@ class PolicyEngine:
             rec = kind.service.get(rid)
         except AzureError:
             return
-        doc = kind.service.document(rec)
+        doc = _stored(kind.service.document(rec))
         violations = []
         for c in policies:
             details = c.details if isinstance(c.details, dict) else {}
@@ -513,7 +535,7 @@ class PolicyEngine:
             rec = kind.service.get(rid)
         except AzureError:
             return
-        doc = kind.service.document(rec)
+        doc = _stored(kind.service.document(rec))
         ev = self._evaluation(c, doc, rid, "", True)
         if not c.pred(ev):
             self.compliance.record([self._state(c, rec, "Compliant", ev.trace or [])])
@@ -576,7 +598,7 @@ class PolicyEngine:
             kind = self.registry.get(r.type)
             if kind is None:
                 continue
-            rdoc = kind.service.document(r)
+            rdoc = _stored(kind.service.document(r))
             rev = self._evaluation(c, rdoc, r.id, "", False)
             if check(rev):
                 return True
@@ -595,6 +617,9 @@ class PolicyEngine:
         policies = [
             c for c in self.compiled() if assignment_key is None or c.assignment_key == assignment_key
         ]
+        full = subscription_id is None and resource_group is None and assignment_key is None
+        if full:
+            self.compliance.clear()
         with self.store.read() as tx:
             recs = tx.list_resources(subscription_id=subscription_id, resource_group=resource_group)
         states: list[State] = []
@@ -614,7 +639,7 @@ class PolicyEngine:
                     continue
                 if doc is None:
                     try:
-                        doc = kind.service.document(rec)
+                        doc = _stored(kind.service.document(rec))
                     except Exception:  # a record a kind cannot render is not evaluated
                         log.exception("policy scan: cannot read %s", rec.id)
                         break
@@ -623,13 +648,12 @@ class PolicyEngine:
                     continue
                 ev = self._evaluation(c, doc, rec.id, "", True)
                 hit = c.pred(ev)
-                if not hit and not _applies(c, rec.type):
+                if not hit and not _applies(c, doc["type"]):
                     continue
                 states.append(self._state(c, rec, "NonCompliant" if hit else "Compliant", ev.trace or []))
-        if subscription_id is None and resource_group is None and assignment_key is None:
-            self.compliance.clear()
-            self.compliance.scanned = True
         self.compliance.record(states)
+        if full:
+            self.compliance.scanned = True
         return len(states)
 
     def begin_scan(
@@ -691,7 +715,15 @@ def _doc(spec: KindSpec, rid: str, body: dict[str, Any]) -> dict[str, Any]:
     doc["id"] = rid
     doc["name"] = names[-1]
     doc["fullName"] = "/".join(names)
-    doc["type"] = spec.type
+    doc["type"] = POLICY_TYPE_NAMES.get(spec.type.lower(), spec.type)
+    return doc
+
+
+def _stored(doc: dict[str, Any]) -> dict[str, Any]:
+    """A stored resource's document as policy sees it (Azure Policy's type names)."""
+    name = POLICY_TYPE_NAMES.get(str(doc.get("type", "")).lower())
+    if name is not None:
+        doc = {**doc, "type": name}
     return doc
 
 

@@ -7,11 +7,11 @@ from collections.abc import Callable, Mapping
 from azemu.arm.http import Request, Response
 from azemu.arm.lro import accepted_headers
 from azemu.arm.router import Router
-from azemu.domain import regions
+from azemu.domain import ids, regions
 from azemu.domain.errors import AzureError, InvalidResourceNamespace, resource_group_not_found
 from azemu.domain.resourcegroups import document as group_document
 from azemu.domain.resources import Resources, parse_filter, parse_tags
-from azemu.providers.base import ProviderContext, body_of
+from azemu.providers.base import ProviderContext, body_of, write_of
 from azemu.providers.resources import views
 
 RES = "Microsoft.Resources"
@@ -119,17 +119,11 @@ class ResourcesProvider:
 
     # resource groups ---------------------------------------------------------------------------------
     def put_group(self, req: Request) -> Response:
-        body = body_of(req, {"location": str, "tags": dict, "managedBy": str})
-        rec, created = self.emu.resource_groups.create_or_update(
-            req.params["subscriptionId"],
-            req.params["resourceGroupName"],
-            body.get("location"),
-            parse_tags(body.get("tags")),
-            body.get("managedBy"),
-            if_match=req.header("if-match"),
-            if_none_match=req.header("if-none-match"),
-        )
-        return Response(201 if created else 200, group_document(rec), headers={"ETag": rec.etag})
+        # through the registry, like every PUT: Azure Policy evaluates resource groups too (mode All)
+        rid = ids.resource_group_id(req.params["subscriptionId"], req.params["resourceGroupName"])
+        written = self.emu.kinds.put(write_of(req, rid))
+        rec = written.record
+        return Response(201 if written.created else 200, group_document(rec), headers={"ETag": rec.etag})
 
     def get_group(self, req: Request) -> Response:
         rec = self.emu.resource_groups.get_group(
