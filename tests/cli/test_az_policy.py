@@ -91,22 +91,80 @@ def test_the_definition_and_assignment_read_back(azemu, farm):
     assert a["policyDefinitionId"] == farm["definition"]["id"]
 
 
-def test_a_vm_from_the_gallery_version_is_allowed(azemu, farm):
+def test_scenario_1_only_the_approved_image_reaches_the_farm(azemu, farm):
+    """The guard as the seed tells it, in order (one test: each step builds on the one before)."""
+    # a VM from the approved gallery version goes through
     done = vm_create(azemu, "web1", farm["version"]["id"])
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["powerState"] == "VM running"
 
-
-def test_a_marketplace_image_is_refused_with_azures_message(azemu, farm):
+    # a marketplace image is refused with Azure's message. az 2.91 fails on any synchronous 400 of a deployment
+    # PUT (Azure/azure-cli#32870) and prints the error it got: ARM's preflight InvalidTemplateDeployment
+    # wrapping the policy's RequestDisallowedByPolicy
     done = vm_create(azemu, "web2", "Ubuntu2204")
     assert done.returncode != 0
-    # az 2.91 fails on any synchronous 400 of a deployment PUT (Azure/azure-cli#32870) and prints the error it
-    # got: ARM's preflight InvalidTemplateDeployment wrapping the policy's RequestDisallowedByPolicy
     assert "The template deployment failed because of policy violation" in done.stderr
     assert "RequestDisallowedByPolicy" in done.stderr
     assert "Resource 'web2' was disallowed by policy. Policy identifiers:" in done.stderr
     assert farm["assignment"]["id"] in done.stderr
-    assert "/providers/Microsoft.Compute/virtualMachines/web2" not in azemu.az("vm", "list", "-g", RG).stdout
+    assert "/virtualMachines/web2" not in azemu.az("vm", "list", "-g", RG).stdout
+
+    # an exemption lets one through, until it is removed
+    exemption = azemu.az_json(
+        "policy", "exemption", "create", "-n", "migration-window", "-g", RG, "--policy-assignment",
+        farm["assignment"]["id"], "--exemption-category", "Waiver", "--description", "legacy web3 during the move",
+    )  # fmt: skip
+    assert exemption["exemptionCategory"] == "Waiver"
+    assert [e["name"] for e in azemu.az_json("policy", "exemption", "list", "-g", RG)] == ["migration-window"]
+    done = vm_create(azemu, "web3", "Ubuntu2204")
+    assert done.returncode == 0, done.stderr
+    assert azemu.az("policy", "exemption", "delete", "-n", "migration-window", "-g", RG).returncode == 0
+    assert vm_create(azemu, "web3b", "Ubuntu2204").returncode != 0
+
+    # DoNotEnforce turns the denial into non-compliance that az policy state reports
+    updated = azemu.az_json(
+        "policy",
+        "assignment",
+        "update",
+        "-n",
+        "only-farm-images",
+        "-g",
+        RG,
+        "--enforcement-mode",
+        "DoNotEnforce",
+    )
+    assert updated["enforcementMode"] == "DoNotEnforce"
+    try:
+        done = vm_create(azemu, "web4", "Ubuntu2204")
+        assert done.returncode == 0, done.stderr
+        states = azemu.az_json("policy", "state", "list", "-g", RG, "--policy-assignment", "only-farm-images")
+        by_vm = {
+            s["resourceId"].rsplit("/", 1)[-1]: s
+            for s in states
+            if s["resourceType"].endswith("virtualMachines")
+        }
+        assert by_vm["web4"]["complianceState"] == "NonCompliant" and by_vm["web4"]["isCompliant"] is False
+        assert by_vm["web3"]["complianceState"] == "NonCompliant"  # the exemption is gone
+        assert by_vm["web1"]["complianceState"] == "Compliant"
+        assert by_vm["web4"]["policyDefinitionAction"] == "deny"
+        summary = azemu.az_json("policy", "state", "summarize", "-g", RG)
+        assert summary["results"]["nonCompliantResources"] >= 2
+        assert summary["policyAssignments"][0]["policyAssignmentId"] == farm["assignment"]["id"]
+        assert azemu.az("policy", "state", "trigger-scan", "-g", RG).returncode == 0
+        again = azemu.az_json("policy", "state", "summarize", "-g", RG)
+        assert again["results"]["nonCompliantResources"] == summary["results"]["nonCompliantResources"]
+    finally:
+        azemu.az_json(
+            "policy",
+            "assignment",
+            "update",
+            "-n",
+            "only-farm-images",
+            "-g",
+            RG,
+            "--enforcement-mode",
+            "Default",
+        )
 
 
 def test_the_denial_reads_as_azure_writes_it_through_deployment_validate(azemu, farm, tmp_path):
@@ -138,49 +196,6 @@ def test_the_denial_reads_as_azure_writes_it_through_deployment_validate(azemu, 
     assert done.returncode != 0
     assert "InvalidTemplateDeployment" in done.stderr and "RequestDisallowedByPolicy" in done.stderr
     assert "Resource 'web9' was disallowed by policy" in done.stderr
-
-
-def test_an_exemption_lets_one_through_until_it_is_removed(azemu, farm):
-    exemption = azemu.az_json(
-        "policy", "exemption", "create", "-n", "migration-window", "-g", RG, "--policy-assignment",
-        farm["assignment"]["id"], "--exemption-category", "Waiver", "--description", "legacy web3 during the move",
-    )  # fmt: skip
-    assert exemption["exemptionCategory"] == "Waiver"
-    assert [e["name"] for e in azemu.az_json("policy", "exemption", "list", "-g", RG)] == ["migration-window"]
-    done = vm_create(azemu, "web3", "Ubuntu2204")
-    assert done.returncode == 0, done.stderr
-    assert azemu.az("policy", "exemption", "delete", "-n", "migration-window", "-g", RG).returncode == 0
-    assert vm_create(azemu, "web3b", "Ubuntu2204").returncode != 0
-
-
-def test_do_not_enforce_turns_the_denial_into_non_compliance(azemu, farm):
-    updated = azemu.az_json(
-        "policy",
-        "assignment",
-        "update",
-        "-n",
-        "only-farm-images",
-        "-g",
-        RG,
-        "--enforcement-mode",
-        "DoNotEnforce",
-    )
-    assert updated["enforcementMode"] == "DoNotEnforce"
-    done = vm_create(azemu, "web4", "Ubuntu2204")
-    assert done.returncode == 0, done.stderr
-    states = azemu.az_json("policy", "state", "list", "-g", RG, "--policy-assignment", "only-farm-images")
-    by_vm = {
-        s["resourceId"].rsplit("/", 1)[-1]: s for s in states if s["resourceType"].endswith("virtualMachines")
-    }
-    assert by_vm["web4"]["complianceState"] == "NonCompliant" and by_vm["web4"]["isCompliant"] is False
-    assert by_vm["web1"]["complianceState"] == "Compliant"
-    assert by_vm["web4"]["policyDefinitionAction"] == "deny"
-    summary = azemu.az_json("policy", "state", "summarize", "-g", RG)
-    assert summary["results"]["nonCompliantResources"] >= 1
-    assert summary["policyAssignments"][0]["policyAssignmentId"] == farm["assignment"]["id"]
-    assert azemu.az("policy", "state", "trigger-scan", "-g", RG).returncode == 0
-    again = azemu.az_json("policy", "state", "summarize", "-g", RG)
-    assert again["results"]["nonCompliantResources"] == summary["results"]["nonCompliantResources"]
 
 
 def test_builtins_are_listed_with_azures_ids(azemu, farm):
