@@ -92,7 +92,8 @@ def main(policy_repo: str, aliases_repo: str) -> None:
             "repository": "https://github.com/Azure/azure-policy",
             "commit": policy_commit,
             "paths": {
-                d["name"]: f"built-in-policies/policyDefinitions/{p}" for d, p in zip(definitions, BUILTINS)
+                d["name"]: f"built-in-policies/policyDefinitions/{p}"
+                for d, p in zip(definitions, BUILTINS, strict=True)
             },
         },
         "definitions": definitions,

@@ -22,7 +22,7 @@ from azemu.domain import ids
 from azemu.domain.errors import AzureError
 from azemu.domain.kinds import KindSpec, Registry, Write, Written
 from azemu.domain.operations import Operations
-from azemu.domain.policy import effects
+from azemu.domain.policy import effects, paths
 from azemu.domain.policy.compliance import ComplianceStore, State
 from azemu.domain.policy.functions import PolicyEnv
 from azemu.domain.policy.model import (
@@ -86,6 +86,15 @@ class Compiled:
     params: dict[str, Any]
     types: frozenset[str] | None  # the types the rule applies to (None: any), for compliance
     _details_fn: Any = field(default=None)
+    policy_info: dict[str, Any] = field(default_factory=dict)  # what policy() returns
+
+    def __post_init__(self) -> None:
+        self.policy_info = {
+            "assignmentId": self.assignment["id"],
+            "definitionId": self.definition["id"],
+            "setDefinitionId": self.set_definition["id"] if self.set_definition else "",
+            "definitionReferenceId": self.reference_id or "",
+        }
 
     def covers(self, resource_key: str) -> bool:
         if not in_scope(resource_key, self.scope_key):
@@ -119,6 +128,30 @@ class Compiled:
         return self._details_fn(ev)
 
 
+@dataclass(frozen=True)
+class Subject:
+    """What a policy state says about its resource, read once per write."""
+
+    rid: str
+    rtype: str
+    location: str
+    resource_group: str
+    subscription: str
+    tags: dict[str, str]
+
+    @staticmethod
+    def of(rec: ResourceRecord | dict[str, Any]) -> Subject:
+        if isinstance(rec, ResourceRecord):
+            rid, rtype, loc, tags = rec.id, rec.type, rec.location or "", dict(rec.body.get("tags") or {})
+        else:
+            rid, rtype, loc = rec["id"], rec["type"], rec.get("location") or ""
+            tags = dict(rec.get("tags") or {})
+        p = ids.parse(rid)
+        return Subject(
+            rid, rtype, loc, (p.resource_group or "") if p else "", p.subscription if p else "", tags
+        )
+
+
 @dataclass
 class Outcome:
     """What :meth:`PolicyEngine.admit` found, handed to :meth:`PolicyEngine.written` after the write."""
@@ -145,7 +178,8 @@ class PolicyEngine:
         self.deploy: Callable[[str, dict[str, Any], str | None], Any] | None = None  # set by the emulator
         self._compiled: list[Compiled] | None = None
         self._exemptions: list[Exemption] | None = None
-        self._aliases: dict[str, dict[str, str]] = {}
+        self._resolvers: dict[str, paths.Resolver] = {}
+        self._by_scope: dict[str, list[Compiled]] = {}
         resources.on_change = self.changed
         operations.register(ASSIGNMENT_KIND.op("evaluate"), self._complete_evaluate)
         operations.register(ASSIGNMENT_KIND.op("scan"), self._complete_scan)
@@ -175,6 +209,9 @@ class PolicyEngine:
                 except (AzureError, PolicyRuleError) as e:
                     log.warning("policy assignment %s is not evaluated: %s", rec.id, e)
             self._compiled = out
+            self._by_scope = {}
+            for c in out:
+                self._by_scope.setdefault(c.scope_key, []).append(c)
         return self._compiled
 
     def _members(
@@ -313,38 +350,55 @@ class PolicyEngine:
             return e
         return None
 
-    def aliases(self, full_type: str) -> dict[str, str]:
+    def resolver(self, full_type: str) -> paths.Resolver:
+        """The type's field resolver (its published aliases, field paths cached)."""
         low = full_type.lower()
-        found = self._aliases.get(low)
+        found = self._resolvers.get(low)
         if found is None:
             kind = self.registry.get(full_type)
             table = dict(kind.spec.aliases) if kind is not None else {}
-            found = self._aliases[low] = {k.lower(): v for k, v in table.items()}
+            found = self._resolvers[low] = paths.Resolver({k.lower(): v for k, v in table.items()})
         return found
 
     # evaluation ---------------------------------------------------------------------------------------
     def applicable(self, spec: KindSpec, resource_key: str) -> list[Compiled]:
+        """The policies whose assignment covers the resource (its scope or an ancestor's, not a notScope)."""
         if spec.type.lower() in NOT_EVALUATED:
             return []
+        compiled = self.compiled()
+        if not compiled:
+            return []
         indexed = _indexed(spec)
-        return [c for c in self.compiled() if (c.mode_all or indexed) and c.covers(resource_key)]
+        out: list[Compiled] = []
+        by_scope = self._by_scope
+        i = resource_key.find("/", 1)
+        while True:
+            i = resource_key.find("/", i + 1)
+            scope = resource_key if i < 0 else resource_key[:i]
+            for c in by_scope.get(scope, ()):
+                if (c.mode_all or indexed) and not (c.not_scopes and not c.covers(resource_key)):
+                    out.append(c)
+            if i < 0:
+                return out
 
     def _evaluation(
-        self, c: Compiled, doc: dict[str, Any], rid: str, api_version: str, trace: bool
+        self,
+        c: Compiled,
+        doc: dict[str, Any],
+        rid: str,
+        api_version: str,
+        trace: bool,
+        loaded: dict[str, Any] | None = None,
     ) -> Evaluation:
         env = PolicyEnv(
             field=_no_field,
             params=c.params,
             loader=lambda what: self._load(what, rid),
             request={"apiVersion": api_version},
-            policy={
-                "assignmentId": c.assignment["id"],
-                "definitionId": c.definition["id"],
-                "setDefinitionId": c.set_definition["id"] if c.set_definition else "",
-                "definitionReferenceId": c.reference_id or "",
-            },
+            policy=c.policy_info,
+            loaded=loaded,
         )
-        ev = Evaluation(doc, self.aliases(str(doc.get("type", ""))), env, [] if trace else None)
+        ev = Evaluation(doc, self.resolver(str(doc.get("type", ""))), env, [] if trace else None)
         env.field = ev.field
         return ev
 
@@ -386,35 +440,48 @@ class PolicyEngine:
             return w, None
         body = w.body
         outcome = Outcome([], [])
-        mutators = [c for c in policies if c.effect in ("append", "modify")]
-        if mutators:
-            body = copy.deepcopy(body)
-            for c in mutators:
-                if self.exempted(c, rkey) is not None:
-                    continue
-                ev = self._evaluation(c, _doc(spec, w.rid, body), w.rid, w.api_version, False)
-                if c.pred(ev) and c.enforce:
-                    details = c.details_value(ev)
-                    aliases = ev.aliases
-                    if c.effect == "modify" and isinstance(details, dict):
-                        effects.apply_modify(body, details.get("operations") or [], aliases)
-                    elif c.effect == "append" and isinstance(details, list):
-                        effects.apply_append(body, details, aliases)
+        exempt = self._exempt_for(rkey)
         doc = _doc(spec, w.rid, body)
+        # one evaluation for the whole write: each policy swaps in its parameters (resourceGroup() and
+        # subscription() are read once for all)
+        ev = self._evaluation(policies[0], doc, w.rid, w.api_version, False)
+        env = ev.env
+        for c in policies:
+            if c.effect not in ("append", "modify") or (
+                exempt and (c.assignment_key, c.reference_id) in exempt
+            ):
+                continue
+            env.params, env.policy = c.params, c.policy_info
+            if c.pred(ev) and c.enforce:
+                if body is w.body:
+                    body = copy.deepcopy(body)
+                details = c.details_value(ev)
+                aliases = ev.aliases
+                changed = False
+                if c.effect == "modify" and isinstance(details, dict):
+                    changed = effects.apply_modify(body, details.get("operations") or [], aliases)
+                elif c.effect == "append" and isinstance(details, list):
+                    changed = effects.apply_append(body, details, aliases)
+                if changed:
+                    ev.doc = doc = _doc(spec, w.rid, body)
         violations: list[effects.Violation] = []
+        doc_type = str(doc["type"]).lower()
         for c in policies:
             if c.effect in ("disabled", "denyaction", "manual"):
                 continue
-            if self.exempted(c, rkey) is not None:
+            if exempt and (c.assignment_key, c.reference_id) in exempt:
                 outcome.exempt.append(c)
                 continue
-            ev = self._evaluation(c, doc, w.rid, w.api_version, False)
+            if c.types is not None and doc_type not in c.types:
+                continue  # the rule is about other types: not applicable, nothing to evaluate or record
+            env.params, env.policy = c.params, c.policy_info
             hit = c.pred(ev)
-            trace = None
+            trace: list[dict[str, Any]] | None = None
             if hit and c.effect in ("deny", "audit", "append", "modify"):
-                ev = self._evaluation(c, doc, w.rid, w.api_version, True)
+                trace = []
+                ev.trace = trace
                 c.pred(ev)
-                trace = ev.trace
+                ev.trace = None
             outcome.results.append((c, hit, trace))
             if hit and c.effect == "deny" and c.enforce:
                 violations.append(self._violation(c, trace or []))
@@ -423,6 +490,17 @@ class PolicyEngine:
         if body is not w.body:
             w = dataclasses.replace(w, body=body)
         return w, outcome
+
+    def _exempt_for(self, resource_key: str) -> set[tuple[str, str | None]]:
+        """(assignment, reference id) pairs an unexpired exemption covers for this resource."""
+        found = self.exemptions()
+        if not found:
+            return set()
+        out: set[tuple[str, str | None]] = set()
+        for c in self.compiled():
+            if self.exempted(c, resource_key) is not None:
+                out.add((c.assignment_key, c.reference_id))
+        return out
 
     def _violation(self, c: Compiled, trace: list[dict[str, Any]]) -> effects.Violation:
         return effects.Violation(
@@ -440,17 +518,16 @@ class PolicyEngine:
         if outcome is None:
             return
         rec = written.record
+        subject, now = Subject.of(rec), self.clock.now()
         states = []
         for c, hit, trace in outcome.results:
             if c.effect in ("auditifnotexists", "deployifnotexists"):
                 if hit:
                     self._schedule(c, rec)
                 continue
-            if not _applies(c, POLICY_TYPE_NAMES.get(rec.type.lower(), rec.type)) and not hit:
-                continue
-            states.append(self._state(c, rec, "NonCompliant" if hit else "Compliant", trace or []))
+            states.append(self._state(c, subject, "NonCompliant" if hit else "Compliant", trace or [], now))
         for c in outcome.exempt:
-            states.append(self._state(c, rec, "Exempt", []))
+            states.append(self._state(c, subject, "Exempt", [], now))
         self.compliance.record(states)
 
     def admit_delete(self, spec: KindSpec, rid: str) -> None:
@@ -478,32 +555,28 @@ class PolicyEngine:
             raise effects.action_denied(rec.name, "delete", violations)
 
     def _state(
-        self, c: Compiled, rec: ResourceRecord | dict[str, Any], compliance: str, trace: list[dict[str, Any]]
+        self,
+        c: Compiled,
+        rec: ResourceRecord | dict[str, Any] | Subject,
+        compliance: str,
+        trace: list[dict[str, Any]],
+        now: float | None = None,
     ) -> State:
-        if isinstance(rec, ResourceRecord):
-            rid, rtype, loc, tags = rec.id, rec.type, rec.location or "", dict(rec.body.get("tags") or {})
-        else:
-            rid, rtype, loc, tags = (
-                rec["id"],
-                rec["type"],
-                rec.get("location") or "",
-                dict(rec.get("tags") or {}),
-            )
-        p = ids.parse(rid)
+        s = rec if isinstance(rec, Subject) else Subject.of(rec)
         return State(
-            resource_id=rid,
-            resource_type=rtype,
-            resource_location=loc,
-            resource_group=(p.resource_group or "") if p else "",
-            subscription_id=p.subscription if p else "",
-            resource_tags=tags,
+            resource_id=s.rid,
+            resource_type=s.rtype,
+            resource_location=s.location,
+            resource_group=s.resource_group,
+            subscription_id=s.subscription,
+            resource_tags=s.tags,
             assignment=c.assignment,
             definition=c.definition,
             set_definition=c.set_definition,
             reference_id=c.reference_id,
             effect=_EFFECT_NAMES.get(c.effect, c.effect),
             compliance=compliance,
-            timestamp=self.clock.now(),
+            timestamp=self.clock.now() if now is None else now,
             evaluated=trace,
             params=c.params,
             group_names=c.group_names,

@@ -38,12 +38,13 @@ class PolicyEnv(Env):
         loader: Callable[[str], Any],
         request: dict[str, Any],
         policy: dict[str, Any],
+        loaded: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.field = field
         self.params = params
         self._loader = loader  # "resourceGroup" | "subscription" -> value
-        self._loaded: dict[str, Any] = {}
+        self._loaded: dict[str, Any] = {} if loaded is None else loaded  # shared by one write's evaluations
         self.request = request
         self.policy = policy
         self.current: dict[str, Any] = {}

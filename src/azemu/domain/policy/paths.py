@@ -48,10 +48,10 @@ class Path:
 
     steps: tuple[tuple[str, bool], ...]
     text: str
+    is_array: bool = False  # computed: does any step go through an array ([*])
 
-    @property
-    def is_array(self) -> bool:
-        return any(star for _, star in self.steps)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "is_array", any(star for _, star in self.steps))
 
 
 @lru_cache(maxsize=8192)
@@ -156,3 +156,20 @@ def field_path(field: str, aliases: Mapping[str, str]) -> Path | None:
     if path is None:
         return None
     return parse(path)
+
+
+class Resolver:
+    """A type's field paths, resolved once per field name (the hot path of every condition)."""
+
+    __slots__ = ("_cache", "aliases")
+
+    def __init__(self, aliases: Mapping[str, str]) -> None:
+        self.aliases = aliases  # lower-case alias -> default path
+        self._cache: dict[str, Path | None] = {}
+
+    def path(self, field: str) -> Path | None:
+        try:
+            return self._cache[field]
+        except KeyError:
+            found = self._cache[field] = field_path(field, self.aliases)
+            return found

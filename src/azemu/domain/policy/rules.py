@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from azemu.domain.policy import paths
-from azemu.domain.policy.conditions import OPERATORS
+from azemu.domain.policy.conditions import OPERATORS, norm
 from azemu.domain.policy.functions import PolicyEnv, ResourceDependent, StaticEnv, evaluator
 from azemu.domain.policy.paths import MISSING
 from azemu.templates import ExpressionError, is_expression, parse_expression, unescape_literal
@@ -26,33 +26,42 @@ class PolicyRuleError(ValueError):
 class Evaluation:
     """One resource being evaluated against one assignment."""
 
-    __slots__ = ("aliases", "doc", "env", "members", "trace")
+    __slots__ = ("doc", "env", "members", "resolver", "trace")
 
     def __init__(
         self,
         doc: dict[str, Any],
-        aliases: Mapping[str, str],
+        aliases: Mapping[str, str] | paths.Resolver,
         env: PolicyEnv,
         trace: list[dict[str, Any]] | None = None,
     ) -> None:
         self.doc = doc
-        self.aliases = aliases  # lower-case alias -> default path
+        self.resolver = aliases if isinstance(aliases, paths.Resolver) else paths.Resolver(aliases)
         self.env = env
         self.members: list[tuple[paths.Path, Any]] = []  # the array members count is iterating
         self.trace = trace
 
+    @property
+    def aliases(self) -> Mapping[str, str]:
+        return self.resolver.aliases
+
     def field(self, name: str) -> Any:
-        path = paths.field_path(name, self.aliases)
+        path = self.resolver.path(name)
         if path is None:
             return MISSING
-        for array_path, member in reversed(self.members):
-            rel = paths.member_path(array_path, path)
-            if rel is not None:
-                return paths.None_to_missing(member) if not rel.steps else paths.read(member, rel)
+        if self.members:
+            for array_path, member in reversed(self.members):
+                rel = paths.member_path(array_path, path)
+                if rel is not None:
+                    return paths.None_to_missing(member) if not rel.steps else paths.read(member, rel)
         return paths.read(self.doc, path)
 
+    def is_array(self, name: str) -> bool:
+        path = self.resolver.path(name)
+        return path is not None and path.is_array
+
     def path_text(self, name: str) -> str:
-        path = paths.field_path(name, self.aliases)
+        path = self.resolver.path(name)
         return path.text if path is not None else name
 
 
@@ -201,13 +210,19 @@ class _Compiler:
         *,
         per_member: bool = False,
     ) -> Pred:
+        fast = _prepared(op_name, getattr(target, "constant", MISSING))
+
         def pred(e: Evaluation) -> bool:
             left = operand(e)
-            right = target(e)
-            if per_member and type(left) is list and _is_array_field(e, name_fn):
-                result = all(op(m, right) for m in left)
+            if fast is not None and type(left) is not list:
+                result = fast(left)
+                right: Any = target.constant  # type: ignore[attr-defined]
             else:
-                result = op(left, right)
+                right = target(e)
+                if per_member and type(left) is list and _is_array_field(e, name_fn):
+                    result = all(op(m, right) for m in left)
+                else:
+                    result = op(left, right)
             if e.trace is not None and not e.members:
                 item: dict[str, Any] = {"result": "True" if result else "False", "expressionKind": kind}
                 if kind == "Field":
@@ -239,7 +254,7 @@ class _Compiler:
             low = field.lower()
 
             def count_field(e: Evaluation) -> int:
-                path = paths.field_path(field, e.aliases)
+                path = e.resolver.path(field)
                 if path is None:
                     return 0
                 members = e.field(field)
@@ -303,10 +318,31 @@ def _is_array_field(e: Evaluation, name_fn: Value | None) -> bool:
     if name_fn is None:
         return False
     name = name_fn(e)
-    if type(name) is not str:
-        return False
-    path = paths.field_path(name, e.aliases)
-    return path is not None and path.is_array
+    return type(name) is str and e.is_array(name)
+
+
+def _prepared(op_name: str, constant: Any) -> Callable[[Any], bool] | None:
+    """A faster test against a constant target for the common operators (the target normalized once)."""
+    if constant is MISSING:
+        return None
+    if op_name in ("Equals", "NotEquals") and type(constant) in (str, bool, int):
+        want = norm(constant)
+        if op_name == "Equals":
+            return lambda a: norm(a) == want
+        return lambda a: norm(a) != want
+    if (
+        op_name in ("In", "NotIn")
+        and type(constant) is list
+        and all(type(x) in (str, bool, int) for x in constant)
+    ):
+        allowed = frozenset(norm(x) for x in constant)
+        if op_name == "In":
+            return lambda a: a is not MISSING and norm(a) in allowed
+        return lambda a: a is MISSING or norm(a) not in allowed
+    if op_name == "Exists":
+        want_exists = constant if type(constant) is bool else str(constant).lower() == "true"
+        return lambda a: (a is not MISSING) == want_exists
+    return None
 
 
 def _short(raw: Any) -> str:
