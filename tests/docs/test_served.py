@@ -25,7 +25,8 @@ def test_served_page_is_current() -> None:
         )
     )
     assert fresh == checked_in, (
-        "docs/served.md is stale: regenerate it with `.venv/bin/azemu docs served > docs/served.md`\n" + diff
+        "docs/served.md is stale: regenerate it with scripts/gen-served (azemu docs served > docs/served.md)\n"
+        + diff
     )
 
 
