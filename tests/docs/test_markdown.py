@@ -13,15 +13,7 @@ from tests.docs.markdown import DOCS, ROOT, blocks, prose, references
 
 #: files others own that still break a rule: the test expects them to fail until they are fixed (strict:
 #: it fails as soon as one passes, so the entry is removed with the fix)
-PENDING = {
-    ("markers", "docs/architecture.md"): "the KindSpec fragment needs a <!-- no-run: fragment --> marker",
-    ("markers", "docs/deployments.md"): "the first bash block (gallery.json) needs a marker, and a template",
-    ("references", "docs/architecture.md"): "'shared `ARCHITECTURE.md`' names a file outside the repository",
-    (
-        "references",
-        "docs/guests.md",
-    ): "'../shared/reference/generalization_facts.md' is outside the repository",
-}
+PENDING: dict[tuple[str, str], str] = {}
 
 
 def _params(check: str) -> list[object]:
