@@ -231,3 +231,54 @@ def test_allowed_vm_sizes_builtin_and_policy_aliases(azemu, farm):
         aliases["Microsoft.Compute/virtualMachines/sku.name"]["defaultPath"]
         == "properties.hardwareProfile.vmSize"
     )
+
+
+def test_initiatives_and_deletes_through_az(azemu, farm, tmp_path):
+    members = [
+        {
+            "policyDefinitionId": "/providers/Microsoft.Authorization/policyDefinitions/e56962a6-4747-49cd-b67b-bf8b01975c4c",
+            "policyDefinitionReferenceId": "where",
+            "parameters": {"listOfAllowedLocations": {"value": "[parameters('regions')]"}},
+        },
+        {
+            "policyDefinitionId": "/providers/Microsoft.Authorization/policyDefinitions/871b6d14-10aa-478d-b590-94f262ecfa99",
+            "policyDefinitionReferenceId": "owner",
+            "parameters": {"tagName": {"value": "owner"}},
+        },
+    ]
+    (tmp_path / "defs.json").write_text(json.dumps(members))
+    (tmp_path / "params.json").write_text(json.dumps({"regions": {"type": "Array"}}))
+    created = azemu.az_json(
+        "policy", "set-definition", "create", "-n", "baseline", "--definitions", str(tmp_path / "defs.json"),
+        "--params", str(tmp_path / "params.json"), "--display-name", "Baseline",
+    )  # fmt: skip
+    assert [m["policyDefinitionReferenceId"] for m in created["policyDefinitions"]] == ["where", "owner"]
+    assert "baseline" in [s["name"] for s in azemu.az_json("policy", "set-definition", "list")]
+    assert azemu.az_json("policy", "set-definition", "show", "-n", "baseline")["displayName"] == "Baseline"
+    azemu.az_json("group", "create", "-n", "owned", "-l", "eastus")
+    azemu.az_json(
+        "policy", "assignment", "create", "-n", "baseline", "-g", "owned", "--policy-set-definition", "baseline",
+        "-p", json.dumps({"regions": {"value": ["eastus"]}}),
+    )  # fmt: skip
+    refused = azemu.az("network", "nsg", "create", "-g", "owned", "-n", "untagged")
+    assert refused.returncode != 0 and "RequestDisallowedByPolicy" in refused.stderr
+    assert (
+        azemu.az("network", "nsg", "create", "-g", "owned", "-n", "tagged", "--tags", "owner=me").returncode
+        == 0
+    )
+    in_use = azemu.az("policy", "set-definition", "delete", "-n", "baseline")
+    assert in_use.returncode != 0 and "PolicySetDefinitionInUse" in in_use.stderr
+    assert azemu.az("policy", "assignment", "delete", "-n", "baseline", "-g", "owned").returncode == 0
+    assert azemu.az("policy", "set-definition", "delete", "-n", "baseline").returncode == 0
+    assert azemu.az("network", "nsg", "create", "-g", "owned", "-n", "untagged").returncode == 0
+    gone = azemu.az("policy", "set-definition", "show", "-n", "baseline")
+    assert gone.returncode != 0 and "PolicySetDefinitionNotFound" in gone.stderr
+    listed = azemu.az_json("provider", "list", "--expand", "resourceTypes/aliases", "--query",
+                           "[?namespace=='Microsoft.Compute'].resourceTypes[] | [?resourceType=='disks'].aliases[] | [].name")  # fmt: skip
+    assert "Microsoft.Compute/disks/sku.name" in listed
+    (tmp_path / "rule.json").write_text(
+        json.dumps({"if": {"field": "location", "equals": "mars"}, "then": {"effect": "audit"}})
+    )
+    azemu.az_json("policy", "definition", "create", "-n", "scratch", "--rules", str(tmp_path / "rule.json"))
+    assert azemu.az("policy", "definition", "delete", "-n", "scratch").returncode == 0
+    assert "scratch" not in [d["name"] for d in azemu.az_json("policy", "definition", "list")]
