@@ -206,7 +206,9 @@ class PolicyEngine:
             for rec in self.resources.records(ASSIGNMENTS):
                 try:
                     out.extend(self._compile_assignment(rec))
-                except (AzureError, PolicyRuleError) as e:
+                except (AzureError, PolicyRuleError, ValueError, TypeError, AttributeError, KeyError) as e:
+                    # stored before a rule it names changed: Azure reports such an assignment's evaluation
+                    # as an error and enforces nothing of it
                     log.warning("policy assignment %s is not evaluated: %s", rec.id, e)
             self._compiled = out
             self._by_scope = {}

@@ -33,9 +33,62 @@ from azemu.domain.policy.model import (
 from azemu.domain.policy.rules import PolicyRuleError, compile_rule, static_value
 from azemu.domain.resourcegroups import ResourceGroups
 from azemu.domain.resources import check_preconditions, new_etag
+from azemu.domain.shapes import Choice
 from azemu.domain.tracked import SIMPLE_LIFECYCLE
 from azemu.state.records import OperationRecord, ResourceRecord
 from azemu.state.store import Store, Txn
+
+_META = {"displayName": str, "description": str, "metadata": dict, "version": str}
+SHAPES: dict[str, Any] = {
+    DEFINITIONS: {
+        "properties": {
+            **_META,
+            "mode": Choice("All", "Indexed"),
+            "parameters": dict,
+            "policyRule": {"if": dict, "then": dict},
+            "policyType": str,
+        }
+    },
+    SET_DEFINITIONS: {
+        "properties": {
+            **_META,
+            "parameters": dict,
+            "policyType": str,
+            "policyDefinitionGroups": [dict],
+            "policyDefinitions": [
+                {
+                    "policyDefinitionId": str,
+                    "policyDefinitionReferenceId": str,
+                    "parameters": dict,
+                    "groupNames": [str],
+                }
+            ],
+        }
+    },
+    ASSIGNMENTS: {
+        "location": str,
+        "identity": dict,
+        "properties": {
+            **_META,
+            "policyDefinitionId": str,
+            "parameters": dict,
+            "notScopes": [str],
+            "enforcementMode": Choice("Default", "DoNotEnforce"),
+            "nonComplianceMessages": [{"message": str, "policyDefinitionReferenceId": str}],
+            "definitionVersion": str,
+        },
+    },
+    EXEMPTIONS: {
+        "properties": {
+            **_META,
+            "policyAssignmentId": str,
+            "policyDefinitionReferenceIds": [str],
+            "exemptionCategory": Choice("Waiver", "Mitigated"),
+            "expiresOn": str,
+            "assignmentScopeValidation": str,
+        }
+    },
+}
 
 
 def _spec(
@@ -45,7 +98,7 @@ def _spec(
         type=full_type,
         lro_family="Microsoft.Resources",
         lifecycle=SIMPLE_LIFECYCLE,
-        shape={"properties": dict},
+        shape=SHAPES[full_type],
         operations=operations or {},
         description=description,
         scope=scope,
@@ -298,6 +351,7 @@ class PolicyResources:
 
     # validation --------------------------------------------------------------------------------------
     def _check_definition(self, rid: str, props: dict[str, Any]) -> None:
+        _declared_shape(props.get("parameters"), "properties.parameters")
         rule = props.get("policyRule")
         if not isinstance(rule, dict):
             raise PolicyError("The policy definition is missing the policy rule.", code="InvalidPolicyRule")
@@ -324,6 +378,11 @@ class PolicyResources:
             ) from e
         then = {k.lower(): v for k, v in lowered["then"].items()}
         effect = then.get("effect")
+        if not isinstance(effect, str):
+            raise PolicyError(
+                f"The policy definition '{name_of(rid)}' rule is invalid. The policy effect must be a string.",
+                code="InvalidPolicyRuleEffect",
+            )
         if isinstance(effect, str) and not effect.startswith("[") and effect.lower() not in EFFECTS:
             raise PolicyError(
                 f"The policy definition '{name_of(rid)}' rule is invalid. The policy effect '{effect}' is not "
@@ -346,6 +405,7 @@ class PolicyResources:
                 f"The policy set definition '{name_of(rid)}' must contain at least one policy definition.",
                 code="InvalidPolicySetDefinition",
             )
+        _declared_shape(props.get("parameters"), "properties.parameters")
         seen: set[str] = set()
         for i, m in enumerate(members):
             if not isinstance(m, dict) or not isinstance(m.get("policyDefinitionId"), str):
@@ -365,6 +425,7 @@ class PolicyResources:
             seen.add(str(ref).lower())
             m.setdefault("parameters", {})
             m.setdefault("groupNames", [])
+            _values_shape(m["parameters"], f"properties.policyDefinitions[{i}].parameters")
 
     def _check_assignment(self, rid: str, props: dict[str, Any]) -> None:
         target = props.get("policyDefinitionId")
@@ -397,11 +458,22 @@ class PolicyResources:
                 f"defined in the policy definition '{name_of(target)}'.",
                 code="MissingPolicyParameter",
             )
-        for k, v in given.items():
-            if not isinstance(v, dict) or "value" not in v:
+        _values_shape(given, "properties.parameters")
+        definition = None if "/policysetdefinitions/" in target.lower() else self.definition(target)
+        if definition is not None:  # the effect a parameter chooses must be one Azure knows
+            then = {k.lower(): v for k, v in (definition["properties"].get("policyRule") or {}).items()}.get(
+                "then"
+            )
+            raw = {k.lower(): v for k, v in then.items()}.get("effect") if isinstance(then, dict) else None
+            try:
+                effect = static_value(raw, effective_parameters(declared, given))
+            except PolicyRuleError:
+                effect = None
+            if not isinstance(effect, str) or effect.lower() not in EFFECTS:
                 raise PolicyError(
-                    f"The policy assignment '{name_of(rid)}' parameter '{k}' must be an object with a 'value'.",
-                    code="InvalidPolicyParameters",
+                    f"The policy assignment '{name_of(rid)}' sets the effect of policy definition "
+                    f"'{name_of(target)}' to '{effect}', which is not a policy effect.",
+                    code="InvalidPolicyParameterValue",
                 )
         mode = props.get("enforcementMode", "Default")
         if str(mode).lower() not in ("default", "donotenforce", "enroll"):
@@ -444,6 +516,12 @@ class PolicyResources:
                 code="InvalidPolicyExemptionCategory",
             )
         props["exemptionCategory"] = "Waiver" if category.lower() == "waiver" else "Mitigated"
+        expires = props.get("expiresOn")
+        if expires is not None and timefmt_parse(str(expires)) is None:
+            raise InvalidRequestContent(
+                f"The request content was invalid and could not be deserialized: 'Could not convert string to "
+                f"DateTime: {expires}. Path 'properties.expiresOn'.'"
+            )
 
     def _check_unreferenced(self, tx: Txn, rec: ResourceRecord) -> None:
         users = [
@@ -464,6 +542,48 @@ class PolicyResources:
                 code="PolicyDefinitionInUse" if what == "policy definition" else "PolicySetDefinitionInUse",
                 status=400,
             )
+
+
+def _declared_shape(declared: Any, path: str) -> None:
+    """Declared parameters: ``{"name": {"type": ..., "defaultValue"?, "allowedValues"?, "metadata"?}}``."""
+    if declared is None:
+        return
+    if not isinstance(declared, dict):
+        raise InvalidRequestContent(
+            f"The request content was invalid and could not be deserialized: 'Error converting value to type "
+            f"'ParameterDefinitions'. Path '{path}'.'"
+        )
+    for name, spec in declared.items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("type", "String"), str):
+            raise InvalidRequestContent(
+                f"The request content was invalid and could not be deserialized: 'Error converting value to type "
+                f"'ParameterDefinitionsValue'. Path '{path}.{name}'.'"
+            )
+
+
+def _values_shape(values: Any, path: str) -> None:
+    """Parameter values: ``{"name": {"value": ...}}``."""
+    if not isinstance(values, dict):
+        raise InvalidRequestContent(
+            f"The request content was invalid and could not be deserialized: 'Error converting value to type "
+            f"'ParameterValues'. Path '{path}'.'"
+        )
+    for name, v in values.items():
+        if not isinstance(v, dict) or "value" not in v:
+            raise PolicyError(
+                f"The policy parameter '{name}' at '{path}' must be an object with a 'value' property.",
+                code="InvalidPolicyParameters",
+            )
+
+
+def timefmt_parse(text: str) -> float | None:
+    from datetime import UTC, datetime
+
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
 def _builtin_view(d: dict[str, Any]) -> dict[str, Any]:
