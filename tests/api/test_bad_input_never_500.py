@@ -41,6 +41,16 @@ BODIES = [
     {"commandId": 5},
     {"access": "Read", "durationInSeconds": "soon"},
     {"operationType": "Add", "groups": "x"},
+    {"properties": {"policyRule": "x", "parameters": [], "mode": 5}},
+    {"properties": {"policyRule": {"if": {"field": "type", "equalz": 1}, "then": {"effect": "deny"}}}},
+    {
+        "properties": {
+            "policyRule": {"if": {"field": "type", "equals": "x"}, "then": {"effect": "[parameters('e')]"}}
+        }
+    },
+    {"properties": {"policyDefinitionId": 5, "parameters": "x", "notScopes": "y", "enforcementMode": []}},
+    {"properties": {"policyDefinitions": [{"policyDefinitionId": "/nope", "parameters": 1}]}},
+    {"properties": {"policyAssignmentId": [], "exemptionCategory": "Sometimes", "expiresOn": "never"}},
     [1, 2, 3],
     "just a string",
 ]
@@ -66,6 +76,8 @@ def paths(azemu):
             },
         },
     )
+    auth = "providers/Microsoft.Authorization"
+    group = f"/subscriptions/{azemu.subscription_id}/resourceGroups/{RG}"
     return [
         ("PUT", f"/subscriptions/{azemu.subscription_id}/resourcegroups/fuzzRG2?api-version=2024-11-01"),
         ("PATCH", f"/subscriptions/{azemu.subscription_id}/resourcegroups/{RG}?api-version=2024-11-01"),
@@ -89,6 +101,22 @@ def paths(azemu):
         ("PUT", f"{base}/Microsoft.Network/virtualNetworks/v?api-version=2024-05-01"),
         ("PUT", f"{base}/Microsoft.Network/publicIPAddresses/p?api-version=2024-05-01"),
         ("PUT", f"{base}/Microsoft.Network/networkSecurityGroups/s?api-version=2024-05-01"),
+        ("PUT", f"/subscriptions/{azemu.subscription_id}/{auth}/policyDefinitions/p?api-version=2025-11-01"),
+        (
+            "PUT",
+            f"/subscriptions/{azemu.subscription_id}/{auth}/policySetDefinitions/p?api-version=2025-11-01",
+        ),
+        ("PUT", f"{group}/{auth}/policyAssignments/a?api-version=2025-11-01"),
+        ("PUT", f"{vm.id}/{auth}/policyAssignments/a?api-version=2025-11-01"),
+        ("PUT", f"{group}/{auth}/policyExemptions/e?api-version=2026-01-01-preview"),
+        (
+            "POST",
+            f"{group}/providers/Microsoft.PolicyInsights/policyStates/latest/queryResults?api-version=2019-10-01",
+        ),
+        (
+            "POST",
+            f"{group}/providers/Microsoft.PolicyInsights/policyStates/latest/summarize?api-version=2019-10-01",
+        ),
     ]
 
 

@@ -196,6 +196,12 @@ def test_the_denial_reads_as_azure_writes_it_through_deployment_validate(azemu, 
     assert done.returncode != 0
     assert "InvalidTemplateDeployment" in done.stderr and "RequestDisallowedByPolicy" in done.stderr
     assert "Resource 'web9' was disallowed by policy" in done.stderr
+    what_if = azemu.az(
+        "deployment", "group", "what-if", "-g", RG, "--template-file", str(tmp_path / "t.json")
+    )
+    assert what_if.returncode != 0
+    assert "The template deployment failed because of policy violation" in what_if.stderr
+    assert "RequestDisallowedByPolicy" in what_if.stderr
 
 
 def test_builtins_are_listed_with_azures_ids(azemu, farm):
