@@ -382,3 +382,30 @@ def test_a_deployments_preflight_wraps_the_denial(emu):
     assert err.details[0]["message"].startswith("Resource 'blocked' was disallowed by policy.")
     with emu.store.read() as tx:
         assert tx.get_resource(ids.key_of(rid)) is None
+
+
+def test_gallery_kinds_are_evaluated_like_any_resource(emu):
+    """Child kinds (galleries/images) with their own published aliases: generic by kind, as scale sets will be."""
+    rule = {
+        "if": {
+            "allOf": [
+                {"field": "type", "equals": "Microsoft.Compute/galleries/images"},
+                {"field": "Microsoft.Compute/galleries/images/identifier.publisher", "notEquals": "Contoso"},
+            ]
+        },
+        "then": {"effect": "deny"},
+    }
+    assign(emu, "our-images", definition(emu, "our-images", rule))
+    gallery = f"{RG_ID}/providers/Microsoft.Compute/galleries/g"
+    put(emu, gallery, {"location": "eastus"})
+    body = {
+        "location": "eastus",
+        "properties": {"osType": "Linux", "osState": "Generalized", "identifier": {"publisher": "Fabrikam", "offer": "o", "sku": "s"}},
+    }  # fmt: skip
+    with pytest.raises(AzureError) as caught:
+        put(emu, f"{gallery}/images/web", body)
+    assert caught.value.target == "web"
+    detail = caught.value.additional_info[0]["info"]["evaluationDetails"]["evaluatedExpressions"][1]
+    assert detail["path"] == "properties.identifier.publisher" and detail["expressionValue"] == "Fabrikam"
+    body["properties"]["identifier"]["publisher"] = "Contoso"
+    assert put(emu, f"{gallery}/images/web", body).record.name == "web"
