@@ -116,6 +116,8 @@ def test_scenario_1_only_the_approved_image_reaches_the_farm(azemu, farm):
     )  # fmt: skip
     assert exemption["exemptionCategory"] == "Waiver"
     assert [e["name"] for e in azemu.az_json("policy", "exemption", "list", "-g", RG)] == ["migration-window"]
+    shown = azemu.az_json("policy", "exemption", "show", "-n", "migration-window", "-g", RG)
+    assert shown["policyAssignmentId"] == farm["assignment"]["id"]
     done = vm_create(azemu, "web3", "Ubuntu2204")
     assert done.returncode == 0, done.stderr
     assert azemu.az("policy", "exemption", "delete", "-n", "migration-window", "-g", RG).returncode == 0
@@ -147,6 +149,21 @@ def test_scenario_1_only_the_approved_image_reaches_the_farm(azemu, farm):
         assert by_vm["web3"]["complianceState"] == "NonCompliant"  # the exemption is gone
         assert by_vm["web1"]["complianceState"] == "Compliant"
         assert by_vm["web4"]["policyDefinitionAction"] == "deny"
+        reasons = azemu.az_json(
+            "policy",
+            "state",
+            "list",
+            "--resource",
+            by_vm["web4"]["resourceId"],
+            "--expand",
+            "PolicyEvaluationDetails",
+        )
+        evaluated = reasons[0]["policyEvaluationDetails"]["evaluatedExpressions"]
+        assert [(e["expression"], e["result"]) for e in evaluated] == [
+            ("type", "True"),
+            ("Microsoft.Compute/imageId", "False"),  # no image id: not like the gallery's
+        ]
+        assert evaluated[1]["path"] == "properties.storageProfile.imageReference.id"
         summary = azemu.az_json("policy", "state", "summarize", "-g", RG)
         assert summary["results"]["nonCompliantResources"] >= 2
         assert summary["policyAssignments"][0]["policyAssignmentId"] == farm["assignment"]["id"]
