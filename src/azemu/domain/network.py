@@ -262,9 +262,7 @@ class Network:
                 "ipTags": [],
             }
             old_ip = existing.body["properties"].get("ipAddress") if existing else None
-            out["ipAddress"] = (
-                old_ip or f"20.{random.randint(1, 254)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
-            )
+            out["ipAddress"] = old_ip or self._public_address(tx)
             if "dnsSettings" in props:
                 out["dnsSettings"] = props["dnsSettings"]
             return out
@@ -318,6 +316,17 @@ class Network:
                 raise self._missing(nsg_id, rid)
             out["networkSecurityGroup"] = {"id": nsg_id}
         return out
+
+    @staticmethod
+    def _public_address(tx: Txn) -> str:
+        """A public IP address is a loopback address (127.1.0.1 - 127.254.255.254): reachable on this
+        machine only, so a tool that connects to a VM's public IP (SSH) reaches azemu and nothing else.
+        Unique across every subscription: two VMs never answer on one address."""
+        used = {p.body["properties"].get("ipAddress") for p in tx.list_resources(type=PIP)}
+        while True:
+            ip = f"127.{random.randint(1, 254)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
+            if ip not in used:
+                return ip
 
     @staticmethod
     def _cidr(prefix: str, target: str) -> None:

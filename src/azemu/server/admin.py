@@ -76,6 +76,8 @@ class Admin:
                 "rules": self.emu.rules.profile,
                 "inMemory": self.settings.in_memory,
                 "uptimeSeconds": round(time.time() - self.started, 3),
+                "proxyPort": self.settings.proxy_port,
+                "sshPort": self.settings.ssh_port,
             },
         )
 

@@ -23,7 +23,7 @@ import json
 import logging
 import os
 import time
-from typing import Any
+from typing import Any, Protocol
 
 from azemu.arm.http import MAX_BODY, FileBody, Request, Response, too_large
 from azemu.arm.lro import OperationEndpoints
@@ -48,7 +48,7 @@ from azemu.providers.resources import views as resource_views
 from azemu.server.admin import Admin
 from azemu.server.identity import Identity
 from azemu.server.sas import SasEndpoint
-from azemu.server.tokens import TokenService
+from azemu.server.tokens import TokenService, with_tenant
 from azemu.settings import Settings
 
 log = logging.getLogger("azemu.server")
@@ -92,6 +92,14 @@ def cloud_environment(ep: str) -> dict[str, Any]:
     }
 
 
+class Companion(Protocol):
+    """A listener that runs beside the HTTPS app in the same event loop (the proxy, guests' SSH)."""
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
 class RequestIds:
     """GUID-shaped request ids: a random per-process prefix and a counter (unique, and cheaper than uuid4)."""
 
@@ -126,6 +134,7 @@ class AzemuApp:
         self._jobs_task: asyncio.Task[None] | None = None
         self._gc_task: asyncio.Task[None] | None = None
         self._ids = RequestIds()
+        self.companions: list[Companion] = []
         self._ratelimit = {"reads": 12000, "writes": 1200, "deletes": 15000, "window": time.time()}
 
     # ASGI ------------------------------------------------------------------------------------------
@@ -140,10 +149,14 @@ class AzemuApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self.startup()
+                for companion in self.companions:
+                    await companion.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if self._jobs_task is not None:
                     self._jobs_task.cancel()
+                for companion in self.companions:
+                    await companion.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -293,7 +306,13 @@ class AzemuApp:
             return self._unrouted(req)
         req.params = params
         if route.auth:
-            req.claims = self.tokens.verify_header(req.header("authorization"))
+            try:
+                req.claims = self.tokens.verify_header(req.header("authorization"))
+            except AzureError as err:
+                owner = self.emulator.tenancy.owner_of(params.get("subscriptionId") or "")
+                if owner:
+                    with_tenant(err, owner)
+                raise
             sub = params.get("subscriptionId")
             if sub is not None:
                 self.emulator.tenancy.check_access(req.claims["tid"], sub)

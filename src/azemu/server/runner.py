@@ -12,6 +12,7 @@ from azemu.clock.clock import Clock
 from azemu.domain.emulator import Emulator, IncompatibleStore, Rules
 from azemu.server.app import AzemuApp
 from azemu.server.datadir import DataDir, open_data_dir
+from azemu.server.proxy import AzureProxy
 from azemu.server.tokens import TokenService
 from azemu.settings import Settings
 from azemu.state.sqlite import SqliteStore
@@ -37,7 +38,10 @@ def build_app(settings: Settings) -> tuple[AzemuApp, DataDir]:
         loose=settings.loose,
     )
     tokens = TokenService(data.signing_key_pem, endpoint(settings))
-    return AzemuApp(emulator, tokens, settings), data
+    app = AzemuApp(emulator, tokens, settings)
+    if settings.proxy_port:
+        app.companions.append(AzureProxy(settings.proxy_port, settings.port))
+    return app, data
 
 
 def configure_logging(settings: Settings, data: DataDir) -> None:
