@@ -58,6 +58,9 @@ def serve(
             "--ssh-port", help="Port for guests' SSH on their addresses: auto (22 when allowed), N, off."
         ),
     ] = "auto",
+    ssh_idle_timeout: Annotated[
+        float, typer.Option("--ssh-idle-timeout", help="Seconds before an idle guest SSH session is closed.")
+    ] = 1800.0,
 ) -> None:
     """Run azemu (HTTPS; a local CA and certificate are created in the data directory on first start)."""
     from azemu.server.runner import serve as run
@@ -85,6 +88,7 @@ def serve(
             access_log=not no_access_log,
             proxy_port=proxy_port,
             ssh_port=ssh,
+            ssh_idle_timeout=ssh_idle_timeout,
         )
     )
 

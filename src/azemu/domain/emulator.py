@@ -13,6 +13,7 @@ from azemu.domain.disks import Disks
 from azemu.domain.exports import Exports
 from azemu.domain.gallery import Galleries
 from azemu.domain.gallery_versions import GalleryVersions
+from azemu.domain.guest_sessions import GuestSessions
 from azemu.domain.images import Images
 from azemu.domain.kinds import Registry
 from azemu.domain.network import Network
@@ -79,6 +80,7 @@ class Emulator:
             self.kinds,
             textbook=textbook,
         )
+        self.guest_sessions = GuestSessions(self.store, self.clock, self.vms)
         self.images = Images(
             self.store,
             self.clock,

@@ -551,7 +551,12 @@ class VirtualMachines:
 
     def _finish_run_command(self, tx: Txn, rec: ResourceRecord, outcome: dict[str, Any]) -> Any:
         internal(rec)["busy"] = None
-        power = outcome.get("power")
+        self.guest_power(tx, rec, outcome.get("power"))
+        self.tracked.save(tx, rec)
+        return run_command_output(outcome)
+
+    def guest_power(self, tx: Txn, rec: ResourceRecord, power: str | None) -> None:
+        """The guest asked to power off or reboot (a script ran ``shutdown``): the VM follows."""
         if power == "poweroff":
             self._transition(rec, "guest_poweroff")
             internal(rec)["agent"] = {
@@ -563,8 +568,6 @@ class VirtualMachines:
             guest = self._guest(tx, rec)
             self._apply_boot(rec, guest_api.boot(guest, self._ctx(rec)))
             self._save_guest(tx, rec, guest)
-        self.tracked.save(tx, rec)
-        return run_command_output(outcome)
 
     def _run_command_failed(self, tx: Txn, op: OperationRecord) -> None:
         assert op.resource_id is not None
@@ -750,6 +753,20 @@ class VirtualMachines:
     def identity_conflicts(self, subscription_ids: Sequence[str]) -> builtins.list[dict[str, Any]]:
         """VMs of these subscriptions sharing a SID, machine-id, SSH host key or computer name."""
         return conflicts.groups(self.store, list(subscription_ids))
+
+    # the guest, for other domain services (SSH sessions) ---------------------------------------------
+    def load_guest(self, tx: Txn, rec: ResourceRecord) -> Guest:
+        return self._guest(tx, rec)
+
+    def store_guest(self, tx: Txn, rec: ResourceRecord, guest: Guest) -> None:
+        """Save the guest's files to the OS disk (in ``tx``) and refresh what the platform knows of it."""
+        self._save_guest(tx, rec, guest)
+
+    def exec_context(self, rec: ResourceRecord) -> ExecContext:
+        return self._ctx(rec)
+
+    def powered_on(self, rec: ResourceRecord) -> bool:
+        return bool(self.table.fact(rec.state, "power") == "running")
 
     # guest inspection --------------------------------------------------------------------------------
     def guest_of(self, rid: str) -> Guest:

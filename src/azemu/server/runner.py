@@ -15,6 +15,7 @@ from azemu.server.datadir import DataDir, open_data_dir
 from azemu.server.proxy import AzureProxy
 from azemu.server.tokens import TokenService
 from azemu.settings import Settings
+from azemu.sshd.server import GuestSsh
 from azemu.state.sqlite import SqliteStore
 from azemu.storage.blobs import BlobStore
 
@@ -41,6 +42,10 @@ def build_app(settings: Settings) -> tuple[AzemuApp, DataDir]:
     app = AzemuApp(emulator, tokens, settings)
     if settings.proxy_port:
         app.companions.append(AzureProxy(settings.proxy_port, settings.port))
+    if settings.ssh_port:
+        app.companions.append(
+            GuestSsh(emulator.guest_sessions, settings.ssh_port, idle_timeout=settings.ssh_idle_timeout)
+        )
     return app, data
 
 

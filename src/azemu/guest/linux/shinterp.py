@@ -651,7 +651,9 @@ class Interpreter:
 
     def run_program(self, sh: Shell, argv: list[str], io: Io) -> int:
         name = argv[0]
-        while name == "sudo" or (name == "command" and len(argv) > 1 and not argv[1].startswith("-")):
+        while (name == "sudo" and sh.user == "root") or (
+            name == "command" and len(argv) > 1 and not argv[1].startswith("-")
+        ):
             argv = _strip_sudo(argv) if name == "sudo" else argv[1:]
             if not argv:
                 return 0
