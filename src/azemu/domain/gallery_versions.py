@@ -193,7 +193,7 @@ class GalleryVersions:
         if not body.get("location"):
             raise LocationRequired("The location property is required for this definition.")
         loc = regions.require(str(body["location"]))
-        props = dict(body.get("properties") or {})
+        props = _legacy_source(dict(body.get("properties") or {}))
         with self.store.transaction() as tx:
             definition = self.galleries.require(tx, rid.rsplit("/", 2)[0])
             existing = self.tracked.find(tx, rid)
@@ -728,3 +728,15 @@ class GalleryVersions:
     def end_of_life(self, version: ResourceRecord) -> bool:
         eol = version.body["properties"]["publishingProfile"].get("endOfLifeDate")
         return bool(eol) and _timestamp(eol) <= self.clock.now()
+
+
+def _legacy_source(props: dict[str, Any]) -> dict[str, Any]:
+    """api-versions up to 2019-03-01 (Packer 1.6) name the source as ``publishingProfile.source.managedImage.id``;
+    Azure still accepts that shape: it is the same source as ``storageProfile.source.id``."""
+    legacy = ((props.get("publishingProfile") or {}).get("source") or {}).get("managedImage") or {}
+    if legacy.get("id") and not (props.get("storageProfile") or {}).get("source"):
+        publishing = {k: v for k, v in props["publishingProfile"].items() if k != "source"}
+        storage = dict(props.get("storageProfile") or {})
+        storage["source"] = {"id": legacy["id"]}
+        props = {**props, "publishingProfile": publishing, "storageProfile": storage}
+    return props
