@@ -209,3 +209,9 @@ class GuestSftp(asyncssh.SFTPServer):
             p = file_obj.path
             self._call(p, self.sessions.write_file, self.vm_id, self.user, p, bytes(file_obj.data), None)
         file_obj.data = bytearray()
+
+    def exit(self) -> None:
+        """The session ends: report exit status 0 as OpenSSH's sftp-server does (its scp counts on it)."""
+        chan = self.channel
+        if not chan.is_closing():
+            chan.exit(0)
