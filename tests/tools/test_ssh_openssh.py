@@ -218,3 +218,22 @@ def test_host_keys_change_on_a_generalized_clone_and_not_on_a_specialized_one(en
     assert "REMOTE HOST IDENTIFICATION HAS CHANGED" in done.stderr
     done = openssh.ssh(f"azureuser@{gen_ip}", "true", key=key, alias="genvm")  # a new name: accepted
     assert done.returncode == 0, done.stderr
+
+
+def test_idle_sessions_close(tmp_path):
+    """An SSH session with nothing to do is closed after ``--ssh-idle-timeout`` seconds."""
+    from azemu.testing import AzemuServer
+
+    with AzemuServer(extra_args=("--ssh-idle-timeout", "1")) as emu:
+        if not emu.ssh_port:
+            pytest.skip("azemu serves no SSH here")
+        c = clients(emu)
+        ensure_group(c, RG)
+        key, public = keypair(tmp_path)
+        _, ip = public_vm(c, RG, "idlevm", key=public)
+        openssh = OpenSsh(tmp_path, emu.ssh_port)
+        assert wait_port(ip, openssh.port)
+        started = time.monotonic()
+        done = openssh.ssh(f"azureuser@{ip}", None, key=key, extra=("-N",), timeout=30)
+        assert done.returncode == 255
+        assert time.monotonic() - started < 15

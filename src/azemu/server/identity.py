@@ -85,8 +85,8 @@ class Identity:
         router.add("POST", "/{tenant}/oauth2/v2.0/devicecode", self.device_code, api=None, auth=False)
         router.add("POST", "/{tenant}/oauth2/devicecode", self.device_code, api=None, auth=False)
         # Microsoft Graph (graph.microsoft.com), where a tool asks who it is
-        router.add("GET", "/v1.0/{item}", self.graph_item, api=None, auth=False)
         router.add("GET", "/v1.0/servicePrincipals", self.graph_service_principals, api=None, auth=False)
+        router.add("GET", "/v1.0/{item}", self.graph_item, api=None, auth=False)
 
     def _tenant(self, req: Request) -> tuple[str, str]:
         """(tenant id for claims, tenant segment as the client wrote it)."""
@@ -191,6 +191,8 @@ class Identity:
             "tenant": tid,
             "client_id": client_id,
             "expires": time.time() + DEVICE_CODE_LIFETIME,
+            "scope": form.get("scope", ""),
+            "resource": form.get("resource", ""),
         }
         verification = f"{req.scheme_host}/devicelogin"
         message = (
@@ -242,8 +244,13 @@ class Identity:
         if grant == "client_credentials":
             object_id = self._client(req, tenant, client_id, form)
         elif grant in _DEVICE_GRANTS:
-            user = self._device_user(tenant, form.get("device_code") or form.get("code") or "", client_id)
+            code = form.get("device_code") or form.get("code") or ""
+            asked = self._device_codes.get(code) or {}
+            user = self._device_user(tenant, code, client_id)
             object_id = user["oid"]
+            # the token request may leave out what the device-code request asked for (RFC 8628)
+            if not form.get("scope") and not form.get("resource"):
+                form["scope"], form["resource"] = asked.get("scope", ""), asked.get("resource", "")
         elif grant == "password":
             user = self._user(tenant, form.get("username", ""))
             object_id = user["oid"]
