@@ -93,23 +93,32 @@ def env(
     proxy: Annotated[
         bool, typer.Option("--proxy", help="Point public-cloud tools at azemu through its proxy instead.")
     ] = False,
-    proxy_port: Annotated[int, typer.Option("--proxy-port")] = clientenv.DEFAULT_PROXY_PORT,
-    ssh_port: Annotated[str, typer.Option("--ssh-port", help="The port guests' SSH is served on.")] = "auto",
     hosts: Annotated[
         bool, typer.Option("--hosts", help="Print /etc/hosts lines for tools that ignore proxies.")
     ] = False,
 ) -> None:
-    """Print the shell ``export`` lines that point az and the Azure SDK at azemu (``--proxy``: tools that
-    only know the public cloud, such as Packer, Ansible, Terraform; see docs/tools.md)."""
-    data = open_data_dir(data_dir_of(data_dir))
+    """Print the shell ``export`` lines that point az, the Azure SDK and later azemu commands at azemu
+    (``--proxy``: tools that only know Azure's public cloud - Packer, Ansible, Terraform - reach azemu through
+    its proxy; see docs/tools.md). The proxy and SSH ports are the running azemu's."""
     if hosts:
         print(clientenv.hosts_block())
         return
-    values = clientenv.proxy_env_vars(data, proxy_port) if proxy else clientenv.env_vars(data, port)
+    data = open_data_dir(data_dir_of(data_dir))
     try:
-        values["AZEMU_SSH_PORT"] = str(clientenv.resolve_ssh_port(ssh_port))
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--ssh-port") from None
+        health = Client(data_dir, port).health()
+    except Exception:  # not running: the defaults `azemu serve` would use
+        health = {}
+    proxy_port = int(health.get("proxyPort") or clientenv.DEFAULT_PROXY_PORT)
+    values = clientenv.env_vars(data, port)
+    if proxy:
+        values = {
+            **clientenv.proxy_env_vars(data, proxy_port),
+            "AZEMU_PORT": str(port),
+            "AZEMU_DATA_DIR": str(data.root),
+        }
+    ssh_port = health.get("sshPort", clientenv.resolve_ssh_port("auto"))
+    if ssh_port:
+        values["AZEMU_SSH_PORT"] = str(ssh_port)
     for key, value in values.items():
         print(f"export {key}={shlex.quote(value)}")
 
@@ -131,7 +140,9 @@ def trust(
         if target.exists():
             target.unlink()
         done = subprocess.run(["update-ca-certificates", "--fresh"], capture_output=True, text=True)
-        err_console.print("azemu's CA removed from the system store." if done.returncode == 0 else done.stderr)
+        err_console.print(
+            "azemu's CA removed from the system store." if done.returncode == 0 else done.stderr
+        )
         raise typer.Exit(done.returncode)
     err_console.print(
         "[yellow]Warning:[/] this makes EVERY program on this machine trust azemu's local CA "
@@ -143,7 +154,9 @@ def trust(
     if not yes and not typer.confirm("Install azemu's CA system-wide?", default=False):
         raise typer.Exit(1)
     if shutil.which("update-ca-certificates") is None:
-        err_console.print("[red]azemu:[/] update-ca-certificates not found (Debian/Ubuntu's ca-certificates).")
+        err_console.print(
+            "[red]azemu:[/] update-ca-certificates not found (Debian/Ubuntu's ca-certificates)."
+        )
         raise typer.Exit(2)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ from typing import TypeVar
 from azemu.clock.clock import Clock
 from azemu.domain import ids
 from azemu.domain.errors import AzureError
-from azemu.domain.network import NIC, PIP
+from azemu.domain.network import NIC, PIP, VNET
 from azemu.domain.vm import TYPE as VM
 from azemu.domain.vm import VirtualMachines
 from azemu.guest import api as guest_api
@@ -82,6 +82,13 @@ class GuestSessions:
             pips = {
                 p.id.lower(): p.body["properties"].get("ipAddress") or "" for p in tx.list_resources(type=PIP)
             }
+            private = any(
+                is_loopback(prefix.split("/")[0])
+                for v in tx.list_resources(type=VNET)
+                for prefix in (v.body["properties"].get("addressSpace") or {}).get("addressPrefixes") or []
+            )
+            if not private and not any(is_loopback(ip) for ip in pips.values()):
+                return out  # nothing can answer SSH: no NIC or VM is read
             vms: dict[str, ResourceRecord | None] = {}
             for nic in tx.list_resources(type=NIC):
                 vm_id = (nic.body["properties"].get("virtualMachine") or {}).get("id")

@@ -99,6 +99,16 @@ class Companion(Protocol):
 
     async def close(self) -> None: ...
 
+    def poke(self) -> None:
+        """Something changed (a write, an operation ended): what the companion follows may have."""
+
+    @property
+    def pending(self) -> bool:
+        """Poked and not caught up yet (checked before every answer: must be cheap)."""
+
+    async def settle(self) -> None:
+        """Catch up now, so that an answer never reports what the companion does not serve yet."""
+
 
 class RequestIds:
     """GUID-shaped request ids: a random per-process prefix and a counter (unique, and cheaper than uuid4)."""
@@ -129,13 +139,22 @@ class AzemuApp:
         Identity(emulator, tokens).register(self.router)
         SasEndpoint(emulator).register(self.router)
         emulator.deployments.environment = cloud_environment(f"https://localhost:{settings.port}")
-        self.jobs = JobRunner(emulator.clock, emulator.operations.finish_due)
+        self.jobs = JobRunner(emulator.clock, self._finish_due)
         emulator.operations.attach_scheduler(self.jobs.schedule)
         self._jobs_task: asyncio.Task[None] | None = None
         self._gc_task: asyncio.Task[None] | None = None
         self._ids = RequestIds()
         self.companions: list[Companion] = []
         self._ratelimit = {"reads": 12000, "writes": 1200, "deletes": 15000, "window": time.time()}
+
+    def _finish_due(self, op_id: str) -> None:
+        self.emulator.operations.finish_due(op_id)
+        self._poke()
+
+    def _poke(self) -> None:
+        """Something changed (a write, an operation ended): companions that follow the domain look again."""
+        for companion in self.companions:
+            companion.poke()
 
     # ASGI ------------------------------------------------------------------------------------------
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -219,6 +238,11 @@ class AzemuApp:
                 f"The server encountered an internal error. Please retry the request. (request id {request_id})"
             )
             response = Response(internal.status, internal.to_body())
+        if method not in ("GET", "HEAD"):  # a write (reads, the hot path, poke nothing)
+            self._poke()
+        for companion in self.companions:
+            if companion.pending:  # e.g. a VM just started: its SSH listens before anyone is told
+                await companion.settle()
         stream = response.body if isinstance(response.body, FileBody) else None
         if method == "HEAD":
             response.body = None

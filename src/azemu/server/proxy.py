@@ -65,6 +65,14 @@ class AzureProxy:
         self.server = await asyncio.start_server(self._client, self.host, self.port, limit=_HEAD_LIMIT)
         log.info("proxy for Azure's hosts on http://%s:%d", self.host, self.port)
 
+    def poke(self) -> None:
+        pass
+
+    pending = False
+
+    async def settle(self) -> None:
+        pass
+
     async def close(self) -> None:
         if self.server is not None:
             self.server.close()

@@ -8,7 +8,8 @@ guest_sessions`). An exec request runs in the guest's shell as the user; SFTP an
 guest's files. When the VM stops, deallocates or goes, its listener and sessions close; idle sessions close
 after ``idle_timeout`` seconds.
 
-The listeners follow the domain: every ``interval`` seconds the set of addresses of running Linux VMs is
+The listeners follow the domain: shortly after each answered request (``poke``), and every ``interval``
+seconds in any case (operations that end on azemu's clock), the set of addresses of running Linux VMs is
 read and listeners are started and stopped to match.
 """
 
@@ -105,7 +106,7 @@ class GuestSsh:
     """The companion that serves guests' SSH beside the HTTPS app (``azemu serve --ssh-port``)."""
 
     def __init__(
-        self, sessions: GuestSessions, port: int, *, idle_timeout: float = 1800.0, interval: float = 0.25
+        self, sessions: GuestSessions, port: int, *, idle_timeout: float = 1800.0, interval: float = 1.0
     ) -> None:
         self.sessions = sessions
         self.port = port
@@ -115,8 +116,21 @@ class GuestSsh:
         self.servers: dict[asyncssh.SSHServerConnection, GuestServer] = {}
         self._unservable: dict[str, SshTarget] = {}  # bind failed or no host keys: retried when it changes
         self._task: asyncio.Task[None] | None = None
+        self._wake: asyncio.Event | None = None
+        self._lock: asyncio.Lock | None = None
+        self.pending = False
+
+    def poke(self) -> None:
+        self.pending = True
+        if self._wake is not None:
+            self._wake.set()
+
+    async def settle(self) -> None:
+        await self.sync()
 
     async def start(self) -> None:
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
         self._task = asyncio.get_running_loop().create_task(self._follow())
         log.info("guests' SSH on port %d of each running Linux VM's loopback address", self.port)
 
@@ -127,14 +141,23 @@ class GuestSsh:
             await self._stop(address)
 
     async def _follow(self) -> None:
+        assert self._wake is not None
         while True:
             try:
                 await self.sync()
             except Exception:
                 log.exception("guest SSH: following the VMs failed")
-            await asyncio.sleep(self.interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.interval)
+            self._wake.clear()
 
     async def sync(self) -> None:
+        assert self._lock is not None
+        async with self._lock:
+            self.pending = False
+            await self._sync()
+
+    async def _sync(self) -> None:
         targets = self.sessions.targets()
         for address, listener in list(self.listeners.items()):
             t = targets.get(address)
