@@ -237,3 +237,13 @@ def test_idle_sessions_close(tmp_path):
         done = openssh.ssh(f"azureuser@{ip}", None, key=key, extra=("-N",), timeout=30)
         assert done.returncode == 255
         assert time.monotonic() - started < 15
+
+
+def test_shutdown_inside_the_guest_stops_the_vm_and_its_ssh(env):
+    c, openssh, key, _ = env
+    _, ip = _vm(env, "haltvm")
+    done = openssh.ssh(f"azureuser@{ip}", "sudo shutdown -h now", key=key)
+    assert done.returncode in (0, 255), done.stderr  # the connection may end with the VM
+    view = c.compute.virtual_machines.instance_view(RG, "haltvm")
+    assert "PowerState/stopped" in [s.code for s in view.statuses]
+    assert wait_port(ip, openssh.port, closed=True)
