@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -65,12 +66,18 @@ def env(azemu, tmp_path_factory):
     return azemu, c, work
 
 
-def build(env, name: str, builder: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+def build(
+    env, name: str, builder: dict[str, Any], *, credentials: bool = True
+) -> subprocess.CompletedProcess[str]:
     azemu, _c, work = env
     if azemu.ssh_port != 22:
         builder = {**builder, "ssh_port": azemu.ssh_port}
     template = work / f"{name}.json"
-    template.write_text(json.dumps(packer_template({**SOURCE, **builder}, PROVISIONERS), indent=2))
+    doc = packer_template({**SOURCE, **builder}, PROVISIONERS)
+    if not credentials:  # only the subscription: Packer discovers the tenant and signs in with a device code
+        for key in ("client_id", "client_secret", "tenant_id"):
+            doc["builders"][0].pop(key)
+    template.write_text(json.dumps(doc, indent=2))
     run_env = {**os.environ, **azemu.proxy_env(), "PACKER_CACHE_DIR": str(work / "cache")}
     run_env.pop("PACKER_LOG", None)
     done = subprocess.run(
@@ -197,3 +204,27 @@ def test_in_an_existing_build_resource_group(env):
     # existing group (hashicorp/packer#10416) - on Azure as here
     assert left == [("Microsoft.Compute/disks", "pkros")]
     assert c.rm.resource_groups.get(BUILD_RG).name == BUILD_RG
+
+
+def test_device_code_login_and_tenant_discovery(env):
+    """No client id, secret or tenant: Packer finds the tenant from ARM's 401 challenge for the subscription
+    and signs in with ADAL's device-code flow (azemu signs its user in at once), for ARM and Key Vault."""
+    azemu, c, _ = env
+    cache = Path.home() / ".azure" / "packer"
+    try:
+        done = build(
+            env,
+            "devicecode",
+            {
+                "managed_image_resource_group_name": IMAGE_RG,
+                "managed_image_name": "webImageDevice",
+                "location": "East US",
+            },
+            credentials=False,
+        )
+        assert "Getting tokens using device flow" in done.stdout
+        assert "devicelogin" in done.stdout and "Obtained service principal token." in done.stdout
+        assert c.compute.images.get(IMAGE_RG, "webImageDevice").provisioning_state == "Succeeded"
+    finally:  # Packer keeps the tokens in ~/.azure/packer/oauth-<tenant>*.json
+        for token_file in cache.glob(f"oauth-{azemu.tenant_id}*.json"):
+            token_file.unlink()

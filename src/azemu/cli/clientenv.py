@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -54,11 +55,22 @@ def may_bind_port(port: int) -> bool:
     return port >= start
 
 
+def _port_free(address: str, port: int) -> bool:
+    """Whether ``address:port`` can be bound now (a system sshd on 0.0.0.0:22 takes every 127.x.y.z:22)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((address, port))
+        except OSError:
+            return False
+    return True
+
+
 def resolve_ssh_port(value: str) -> int:
-    """``auto``: 22 when azemu may bind it, else 2222; ``off``/``0``: no SSH; otherwise the number."""
+    """``auto``: 22 when azemu may bind it (root, and no other server holds it), else 2222; ``off``/``0``: no
+    SSH; otherwise the number."""
     v = value.strip().lower()
     if v == "auto":
-        return 22 if may_bind_port(22) else FALLBACK_SSH_PORT
+        return 22 if may_bind_port(22) and _port_free("127.255.255.254", 22) else FALLBACK_SSH_PORT
     if v in ("off", "0"):
         return 0
     if not v.isdigit() or not 0 < int(v) < 65536:
