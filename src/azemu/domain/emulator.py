@@ -15,12 +15,16 @@ from azemu.domain.gallery import Galleries
 from azemu.domain.gallery_versions import GalleryVersions
 from azemu.domain.images import Images
 from azemu.domain.kinds import Registry
+from azemu.domain.loadbalancers import LoadBalancers
 from azemu.domain.network import Network
 from azemu.domain.operations import Operations
 from azemu.domain.resourcegroups import ResourceGroups
 from azemu.domain.resources import Resources
 from azemu.domain.tenancy import Defaults, Tenancy
 from azemu.domain.vm import VirtualMachines
+from azemu.domain.vmss import ScaleSets
+from azemu.domain.vmss_upgrades import Upgrades
+from azemu.domain.vmss_vms import ScaleSetVms
 from azemu.state.store import Store
 from azemu.storage.blobs import BlobStore
 
@@ -104,6 +108,20 @@ class Emulator:
             self.kinds,
         )
         self.vms.gallery = self.gallery_versions
+        self.load_balancers = LoadBalancers(
+            self.store, self.clock, self.resource_groups, self.operations, self.kinds
+        )
+        self.scale_sets = ScaleSets(
+            self.store,
+            self.clock,
+            self.resource_groups,
+            self.operations,
+            self.vms,
+            self.kinds,
+            textbook=textbook,
+        )
+        self.vmss_upgrades = Upgrades(self.scale_sets, self.vms, self.operations)
+        self.vmss_vms = ScaleSetVms(self.scale_sets, self.vms, self.kinds)
         self.deployments = Deployments(
             self.store, self.clock, self.resource_groups, self.operations, self.kinds, loose=self.loose
         )
