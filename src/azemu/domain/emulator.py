@@ -7,6 +7,8 @@ from pathlib import Path
 
 from azemu.clock.clock import Clock
 from azemu.clock.faults import FaultRegistry
+from azemu.domain.activitylog import ActivityLog
+from azemu.domain.autoscale import Autoscale
 from azemu.domain.content import DiskContent
 from azemu.domain.deployments import Deployments
 from azemu.domain.disks import Disks
@@ -122,6 +124,16 @@ class Emulator:
         )
         self.vmss_upgrades = Upgrades(self.scale_sets, self.vms, self.operations)
         self.vmss_vms = ScaleSetVms(self.scale_sets, self.vms, self.kinds)
+        self.activity_log = ActivityLog(self.store)
+        self.autoscale = Autoscale(
+            self.store,
+            self.clock,
+            self.resource_groups,
+            self.operations,
+            self.scale_sets,
+            self.activity_log,
+            self.kinds,
+        )
         self.deployments = Deployments(
             self.store, self.clock, self.resource_groups, self.operations, self.kinds, loose=self.loose
         )

@@ -81,6 +81,7 @@ class VmInternal(TypedDict, total=False):
     imageGuest: str  # the guest personality (ubuntu-22.04 ...)
     warnings: list[str]
     osState: str  # generalized | specialized, as the instance view shows it
+    load: list[dict[str, Any]]  # the guest's busy processes (guest/cpuload.py), for the CPU metrics
 
 
 def internal(rec: ResourceRecord) -> VmInternal:
@@ -149,6 +150,7 @@ class VirtualMachines:
         disk_id = rec.body["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"]
         self.disks.content.save_guest(tx, disk_id, guest)
         internal(rec)["identity"] = guest_api.identity(guest)
+        internal(rec)["load"] = guest_api.busy_processes(guest)  # what the CPU metrics read (metrics.py)
 
     @staticmethod
     def _apply_boot(rec: ResourceRecord, boot: BootResult) -> None:

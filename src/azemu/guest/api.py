@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from azemu.guest import linux, windows
+from azemu.guest import cpuload, linux, windows
 from azemu.guest.machine import BootResult, ExecContext, ExecResult, Guest, OsProfile
 
 GUESTS = (*linux.DISTROS, *windows.DISTROS)
@@ -76,15 +76,22 @@ def _run_safely(
 
 
 def first_boot(guest: Guest, profile: OsProfile, ctx: ExecContext) -> BootResult:
+    cpuload.stop_all(guest, ctx.now)  # no process outlives a boot
     if guest.os_type == "Windows":
         return _measure("first_boot", lambda: windows.first_boot(guest, profile, ctx))
     return _measure("first_boot", lambda: linux.first_boot(guest, profile, ctx))
 
 
 def boot(guest: Guest, ctx: ExecContext) -> BootResult:
+    cpuload.stop_all(guest, ctx.now)
     if guest.os_type == "Windows":
         return _measure("boot", lambda: windows.boot(guest, ctx))
     return _measure("boot", lambda: linux.boot(guest, ctx))
+
+
+def busy_processes(guest: Guest) -> list[dict[str, Any]]:
+    """The guest's busy processes, running or ended within the last day (guest/cpuload.py)."""
+    return cpuload.processes(guest)
 
 
 def identity(guest: Guest) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from azemu.domain.errors import (
     NotFound,
 )
 from azemu.providers import compute as compute_provider
+from azemu.providers import insights as insights_provider
 from azemu.providers import network as network_provider
 from azemu.providers import resources as resources_provider
 from azemu.providers.base import ProviderContext
@@ -119,6 +120,7 @@ class AzemuApp:
         network_provider.register(self.router, ctx)
         vmss_routes.register(self.router, ctx)
         lb_routes.register(self.router, ctx)
+        insights_provider.register(self.router, ctx)
         OperationEndpoints(emulator).register(self.router)
         Admin(emulator, settings).register(self.router)
         Identity(emulator, tokens).register(self.router)
