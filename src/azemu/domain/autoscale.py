@@ -415,7 +415,7 @@ class Autoscale:
             "properties": details,
         }
         started = self.activity.record(tx, status="Started", description=text, **common)
-        self.scale_sets.scale(tx, vmss, new, None, why)
+        self.scale_sets.scale(tx, vmss, new, None, why, at=at)
         self.activity.record(
             tx,
             status="Succeeded",

@@ -34,7 +34,8 @@ def vm_percent(vm: ResourceRecord, t0: float, t1: float) -> float | None:
     """One VM's Percentage CPU over ``[t0, t1)``; None when it is not running (no data)."""
     if not running(vm):
         return None
-    if float(vm.created_at) >= t1:
+    born = float((vm.internal.get("vmss") or {}).get("created") or vm.created_at)  # a scale-out's own time
+    if born >= t1:
         return None
     return cpuload.percent(list(vm.internal.get("load") or []), cores_of(vm), t0, t1)
 

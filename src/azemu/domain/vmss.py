@@ -334,6 +334,7 @@ class ScaleSets:
         body: dict[str, Any],
         tenant_id: str | None,
         client: dict[str, str],
+        at: float | None = None,
     ) -> tuple[ResourceRecord, OperationRecord | None]:
         rec.state = LIFECYCLE.next(rec.state, "update", name=rec.name)
         props = dict(body.get("properties") or {})
@@ -358,51 +359,7 @@ class ScaleSets:
         model_changed = False
         new_profile = props.get("virtualMachineProfile")
         if new_profile:
-            emu = rec.internal
-            current = copy.deepcopy(emu["model"])
-            current_public = copy.deepcopy(current)
-            if emu.get("osProfile") is not None:  # the stored model keeps the secrets; compare what was said
-                current_public["osProfile"] = {
-                    "computerNamePrefix": emu["computerNamePrefix"],
-                    **emu["osProfile"],
-                }
-            wanted = model.merged(current_public, new_profile)
-            old_ref = current.get("storageProfile", {}).get("imageReference")
-            new_ref = wanted.get("storageProfile", {}).get("imageReference")
-            model.check_image_change(old_ref, new_ref)
-            if wanted != current_public:
-                if "osProfile" in new_profile and emu.get("osProfile") is None:
-                    raise AzureError(
-                        "Changing property 'osProfile' is not allowed.",
-                        code="PropertyChangeNotAllowed",
-                        target="osProfile",
-                        status=409,
-                    )
-                was_generalized = emu.get("generalized")
-                if emu.get("osProfile") is None:
-                    wanted.pop("osProfile", None)
-                probe = dict(emu)
-                self._set_model(
-                    tx,
-                    probe,
-                    wanted,
-                    rec.name,
-                    rec.location or "",
-                    rec.subscription_id,
-                    rec.id,
-                    tenant_id,
-                    client,
-                )
-                if probe["generalized"] != was_generalized:
-                    state = "Generalized" if was_generalized else "Specialized"
-                    other = "Specialized" if was_generalized else "Generalized"
-                    raise OperationNotAllowed(
-                        f"Cannot update Virtual Machine Scale Set {rec.name} as the current OS state of the VM Scale "
-                        f"Set is {state} which is different from the updated gallery image OS state which is {other}."
-                    )
-                emu.update(probe)
-                emu["modelVersion"] = int(emu.get("modelVersion", 0)) + 1
-                model_changed = True
+            model_changed = self._new_model(tx, rec, new_profile, tenant_id, client)
         members = self.instances.members(tx, rec)
         boot: list[ResourceRecord] = []
         remove: list[ResourceRecord] = []
@@ -413,7 +370,7 @@ class ScaleSets:
         new_capacity = model.capacity_of(sku, required=False)
         if new_capacity is not None and new_capacity != old_capacity:
             if new_capacity > old_capacity:
-                boot = self.instances.add(tx, rec, new_capacity - old_capacity, tenant_id, client)
+                boot = self.instances.add(tx, rec, new_capacity - old_capacity, tenant_id, client, at=at)
             else:
                 policy = rec.body["properties"].get("scaleInPolicy") or {"rules": ["Default"]}
                 remove = self.instances.choose_for_scale_in(members, len(members) - new_capacity, policy)
@@ -437,13 +394,66 @@ class ScaleSets:
         assert final is not None
         return final, op
 
+    def _new_model(
+        self,
+        tx: Txn,
+        rec: ResourceRecord,
+        new_profile: dict[str, Any],
+        tenant_id: str | None,
+        client: dict[str, str],
+    ) -> bool:
+        """A model update: what changes the model is a new image reference (the osProfile keeps what the
+        scale set was created with - its secrets are never sent back). True when the model changed."""
+        emu = rec.internal
+        if new_profile.get("osProfile") and emu.get("osProfile") is None:
+            raise AzureError(
+                "Changing property 'osProfile' is not allowed.",
+                code="PropertyChangeNotAllowed",
+                target="osProfile",
+                status=409,
+            )
+        old_ref = emu["model"].get("storageProfile", {}).get("imageReference")
+        new_ref = (new_profile.get("storageProfile") or {}).get("imageReference")
+        if not new_ref or model.image_key(new_ref) == model.image_key(old_ref):
+            return False
+        model.check_image_change(old_ref, new_ref)
+        profile = copy.deepcopy(emu["model"])
+        profile["storageProfile"]["imageReference"] = {
+            k: v for k, v in new_ref.items() if k != "exactVersion" and v is not None
+        }
+        if emu.get("osProfile") is not None:
+            profile["osProfile"] = {"computerNamePrefix": emu["computerNamePrefix"], **emu["osProfile"]}
+        else:
+            profile.pop("osProfile", None)
+        probe = dict(emu)
+        self._set_model(
+            tx, probe, profile, rec.name, rec.location or "", rec.subscription_id, rec.id, tenant_id, client
+        )
+        if probe["generalized"] != emu.get("generalized"):
+            state = "Generalized" if emu.get("generalized") else "Specialized"
+            other = "Specialized" if emu.get("generalized") else "Generalized"
+            raise OperationNotAllowed(
+                f"Cannot update Virtual Machine Scale Set {rec.name} as the current OS state of the VM Scale Set is "
+                f"{state} which is different from the updated gallery image OS state which is {other}."
+            )
+        emu.update(probe)
+        emu["modelVersion"] = int(emu.get("modelVersion", 0)) + 1
+        return True
+
     def scale(
-        self, tx: Txn, rec: ResourceRecord, capacity: int, tenant_id: str | None, why: str
+        self,
+        tx: Txn,
+        rec: ResourceRecord,
+        capacity: int,
+        tenant_id: str | None,
+        why: str,
+        at: float | None = None,
     ) -> OperationRecord | None:
         """Set the capacity (autoscale's way in); None when nothing changes."""
         if int(rec.body["sku"]["capacity"]) == capacity:
             return None
-        _, op = self._update(tx, rec, {"sku": {"capacity": capacity}}, tenant_id, {})
+        tenant_id = tenant_id or tenant_of(tx, rec)
+        _, op = self._update(tx, rec, {"sku": {"capacity": capacity}}, tenant_id, {}, at=at)
         return op
 
     def _complete_change(self, tx: Txn, op: OperationRecord) -> None:
@@ -542,6 +552,12 @@ class ScaleSets:
         """The scale set goes with its instances (and their disks and network interfaces)."""
         self.instances.remove(tx, self.instances.members(tx, rec))
         tx.delete_resource(rec.key)
+
+
+def tenant_of(tx: Txn, rec: ResourceRecord) -> str:
+    """The tenant a scale set's subscription belongs to: the platform acts in it (autoscale, upgrades)."""
+    sub = tx.get_subscription(rec.subscription_id)
+    return sub.tenant_id if sub is not None else ""
 
 
 # documents ---------------------------------------------------------------------------------------------

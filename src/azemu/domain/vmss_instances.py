@@ -106,8 +106,10 @@ class Instances:
         count: int,
         tenant_id: str | None,
         client: dict[str, str],
+        at: float | None = None,
     ) -> list[ResourceRecord]:
-        """``count`` new instances at the scale set's current model, in their first state (not booted)."""
+        """``count`` new instances at the scale set's current model, in their first state (not booted);
+        ``at``: when they count as made (an autoscale tick evaluated after the clock moved on)."""
         if count <= 0:
             return []
         emu = vmss.internal
@@ -161,7 +163,7 @@ class Instances:
             info(rec).update(
                 instanceId=number,
                 model=int(emu.get("modelVersion", 0)),
-                created=self.vms.clock.now(),
+                created=at if at is not None else self.vms.clock.now(),
                 vmName=name,
             )
             tx.put_resource(rec)

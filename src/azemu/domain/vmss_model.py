@@ -186,6 +186,15 @@ def image_kind(ref: dict[str, Any] | None) -> str:
     return "platform"
 
 
+def image_key(ref: dict[str, Any] | None) -> tuple[str, ...]:
+    """What identifies an image reference (``exactVersion`` and empty keys aside), case-insensitively."""
+    ref = ref or {}
+    for key in ("id", "sharedGalleryImageId", "communityGalleryImageId"):
+        if ref.get(key):
+            return (key, str(ref[key]).lower())
+    return tuple(str(ref.get(k) or "").lower() for k in ("publisher", "offer", "sku", "version"))
+
+
 def check_image_change(old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
     a, b = image_kind(old), image_kind(new)
     custom = {"managed", "gallery", "shared", "community"}

@@ -16,7 +16,7 @@ from azemu.domain.errors import NotFound
 from azemu.domain.operations import Operations, Reschedule
 from azemu.domain.timefmt import iso
 from azemu.domain.vm import VirtualMachines, internal
-from azemu.domain.vmss import FAMILY, KIND, ScaleSets
+from azemu.domain.vmss import FAMILY, KIND, ScaleSets, tenant_of
 from azemu.domain.vmss_instances import info, latest_model_applied
 from azemu.state.records import OperationRecord, ResourceRecord
 from azemu.state.store import Txn
@@ -63,7 +63,7 @@ class Upgrades:
             now=self.clock.now(),
             images=self.vms.images,
             gallery=self.vms.gallery,
-            tenant_id="",
+            tenant_id=tenant_of(tx, vmss),
             client={"scope": vmss.id},
         )
         for member in members:
