@@ -413,7 +413,15 @@ class ScaleSets:
                 status=409,
             )
         old_ref = emu["model"].get("storageProfile", {}).get("imageReference")
-        new_ref = (new_profile.get("storageProfile") or {}).get("imageReference")
+        new_ref = {
+            k: v
+            for k, v in ((new_profile.get("storageProfile") or {}).get("imageReference") or {}).items()
+            if v
+        }
+        if new_ref and not any(
+            k in new_ref for k in ("id", "sharedGalleryImageId", "communityGalleryImageId")
+        ):
+            new_ref = {**(old_ref or {}), **new_ref}  # a partial platform reference (``--set ...version=``)
         if not new_ref or model.image_key(new_ref) == model.image_key(old_ref):
             return False
         model.check_image_change(old_ref, new_ref)
