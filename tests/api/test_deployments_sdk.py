@@ -128,7 +128,7 @@ def test_complete_mode_deletes_what_the_template_does_not_hold(dep, azemu):
 
 def test_an_unknown_type_or_api_version_fails_preflight(dep):
     tpl = template([
-        {"type": "Microsoft.Compute/virtualMachineScaleSets", "apiVersion": "2024-07-01", "name": "ss", "location": "eastus"},
+        {"type": "Microsoft.Compute/availabilitySets", "apiVersion": "2024-07-01", "name": "as", "location": "eastus"},
         {**nsg("n"), "apiVersion": "1999-01-01"},
     ])  # fmt: skip
     with pytest.raises(HttpResponseError) as info:
@@ -176,7 +176,7 @@ VM_TEMPLATE = template(
 
 
 def test_waves_run_on_azemus_clock(slow):
-    server, client = slow
+    _server, client = slow
     poller = client.deployments.begin_create_or_update("slowRG", "waves", deployment(VM_TEMPLATE))
     first = client.deployments.get("slowRG", "waves").properties.provisioning_state
     assert first in ("Accepted", "Running")
@@ -195,7 +195,7 @@ def test_waves_run_on_azemus_clock(slow):
 
 
 def test_cancel_stops_the_next_waves(slow):
-    server, client = slow
+    _server, client = slow
     client.deployments.begin_create_or_update(
         "slowRG", "tocancel", deployment(VM_TEMPLATE, {"vm": {"value": "cancelvm"}})
     )

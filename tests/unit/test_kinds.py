@@ -36,6 +36,7 @@ SERVED = {
     "Microsoft.Compute/virtualMachineScaleSets/virtualMachines",
     "Microsoft.Network/loadBalancers",
     "Microsoft.Network/loadBalancers/inboundNatRules",
+    "Microsoft.Insights/autoscalesettings",
 }
 
 
