@@ -176,7 +176,7 @@ VM_TEMPLATE = template(
 
 
 def test_waves_run_on_azemus_clock(slow):
-    _server, client = slow
+    server, client = slow
     poller = client.deployments.begin_create_or_update("slowRG", "waves", deployment(VM_TEMPLATE))
     first = client.deployments.get("slowRG", "waves").properties.provisioning_state
     assert first in ("Accepted", "Running")
@@ -195,7 +195,7 @@ def test_waves_run_on_azemus_clock(slow):
 
 
 def test_cancel_stops_the_next_waves(slow):
-    _server, client = slow
+    server, client = slow
     client.deployments.begin_create_or_update(
         "slowRG", "tocancel", deployment(VM_TEMPLATE, {"vm": {"value": "cancelvm"}})
     )
