@@ -1,6 +1,6 @@
 """Create + Run Command + deallocate + start for N Linux VMs through the Azure SDK.
 
-Prints ops/s and p50/p99 per operation, and the guest work's share of the server's CPU time (guest code:
+Prints ops/s and p50/p99 per operation, and the guest work's share of the server's CPU time (guest code's thread CPU time:
 building the image's filesystem, first boot with real SSH host key generation, the shell, boots).
 Run: scripts/bench   (or .venv/bin/python -m bench.vm_lifecycle --vms 200)
 """

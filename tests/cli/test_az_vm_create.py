@@ -5,6 +5,7 @@ disk and count options. Each VM is a real resource with a guest; the output is w
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -211,3 +212,36 @@ def test_image_catalog_sizes_and_skus(azemu):
     assert any(s["name"] == "Standard_D2s_v5" and s["numberOfCores"] == 2 for s in sizes)
     skus = azemu.az_json("vm", "list-skus", "-l", "eastus", "--size", "Standard_D2s_v5")
     assert skus and skus[0]["locationInfo"][0]["zones"] == ["1", "2", "3"]
+
+
+def test_windows_generalize_with_sysprep_through_az_never_waits(azemu):
+    """The seed's Windows path: a stock image generalizes with Defender on, and under instant latency az's
+    run-command returns at once (a simulated wait would make az poll every 30 s)."""
+    azemu.az_json(
+        "vm", "create", "-g", RG, "-n", "winweb", "--image", "Win2022Datacenter", "--admin-username", "winadmin",
+        "--admin-password", vmkit.WIN_PASSWORD + "x1",
+    )  # fmt: skip
+    started = time.monotonic()
+    out = azemu.az_json(
+        "vm", "run-command", "invoke", "-g", RG, "-n", "winweb", "--command-id", "RunPowerShellScript",
+        "--scripts", r"C:\Windows\System32\Sysprep\sysprep.exe /generalize /oobe /shutdown /quiet",
+    )  # fmt: skip
+    assert time.monotonic() - started < 25, "az waited on a poll interval"
+    assert [v["code"] for v in out["value"]] == [
+        "ComponentStatus/StdOut/succeeded",
+        "ComponentStatus/StdErr/succeeded",
+    ]
+    assert azemu.az("vm", "deallocate", "-g", RG, "-n", "winweb").returncode == 0
+    assert azemu.az("vm", "generalize", "-g", RG, "-n", "winweb").returncode == 0
+    image = azemu.az_json(
+        "image", "create", "-g", RG, "--source", "winweb", "-n", "winImage", "--hyper-v-generation", "V2"
+    )
+    assert (
+        image["storageProfile"]["osDisk"]["osType"] == "Windows" and image["provisioningState"] == "Succeeded"
+    )
+    vm = azemu.az_json(
+        "vm", "create", "-g", RG, "-n", "winclone", "--image", "winImage", "--admin-username", "clonadmin",
+        "--admin-password", vmkit.WIN_PASSWORD + "x2",
+    )  # fmt: skip
+    ident = identity(azemu, vm["id"])
+    assert ident["computerName"] == "winclone" and "clonadmin" in ident["users"]

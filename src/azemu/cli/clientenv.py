@@ -7,8 +7,10 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+import azemu
 from azemu.server.datadir import DataDir
 
 AZ_CLI_VERSION = "2.91.0"
@@ -32,6 +34,9 @@ def env_vars(data: DataDir, port: int) -> dict[str, str]:
         "AZURE_CLIENT_SECRET": d.client_secret,
         "AZURE_SUBSCRIPTION_ID": d.subscription_id,
         "AZURE_CORE_INSTANCE_DISCOVERY": "false",
+        # later `azemu` commands in the same shell talk to this azemu
+        "AZEMU_PORT": str(port),
+        "AZEMU_DATA_DIR": str(data.root),
     }
 
 
@@ -49,24 +54,49 @@ def cloud_config(ep: str) -> dict[str, object]:
     }
 
 
-def find_az() -> str | None:
+@dataclass(frozen=True)
+class AzCli:
+    """The az CLI ``azemu az`` runs, and why that one."""
+
+    path: str
+    source: str
+
+
+def checkout_root() -> Path | None:
+    """The source checkout azemu runs from, when it is an editable install (``pip install -e .``)."""
+    root = Path(azemu.__file__).resolve().parents[2]
+    return root if (root / "pyproject.toml").is_file() and (root / "src" / "azemu").is_dir() else None
+
+
+def user_az_venv() -> Path:
+    return Path(os.environ.get("AZEMU_AZ_VENV", "~/.azemu-az")).expanduser()
+
+
+def find_az() -> AzCli | None:
+    """In order: the checkout's pinned az (``.venv-az``, which ``scripts/test`` installs), ``$AZEMU_AZ_CLI``,
+    ``az`` on ``PATH``, one ``azemu az`` installed before (``~/.azemu-az``); None if there is none."""
+    root = checkout_root()
+    if root is not None and (root / ".venv-az" / "bin" / "az").exists():
+        return AzCli(str(root / ".venv-az" / "bin" / "az"), f"the checkout's pinned az ({root / '.venv-az'})")
     explicit = os.environ.get("AZEMU_AZ_CLI")
     if explicit:
-        return explicit
+        return AzCli(explicit, "$AZEMU_AZ_CLI")
     found = shutil.which("az")
     if found:
-        return found
-    venv_az = Path(os.environ.get("AZEMU_AZ_VENV", "~/.azemu-az")).expanduser() / "bin" / "az"
-    return str(venv_az) if venv_az.exists() else None
+        return AzCli(found, "az on PATH")
+    venv_az = user_az_venv() / "bin" / "az"
+    if venv_az.exists():
+        return AzCli(str(venv_az), f"the az azemu installed before ({user_az_venv()})")
+    return None
 
 
-def install_az() -> str:
+def install_az() -> AzCli:
     """Install the pinned az CLI into a virtual environment of its own (its pins clash with the SDK's)."""
-    venv = Path(os.environ.get("AZEMU_AZ_VENV", "~/.azemu-az")).expanduser()
+    venv = user_az_venv()
     print(f"azemu: installing azure-cli=={AZ_CLI_VERSION} into {venv} (once)...", file=sys.stderr)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     subprocess.run([str(venv / "bin" / "pip"), "install", "-q", f"azure-cli=={AZ_CLI_VERSION}"], check=True)
-    return str(venv / "bin" / "az")
+    return AzCli(str(venv / "bin" / "az"), f"azure-cli=={AZ_CLI_VERSION}, just installed into {venv}")
 
 
 def az_env(data: DataDir, port: int) -> dict[str, str]:
@@ -104,10 +134,8 @@ def ensure_az_login(az: str, data: DataDir, port: int) -> dict[str, str]:
             az,
             "login",
             "--service-principal",
-            "-u",
-            d.client_id,
-            "-p",
-            d.client_secret,
+            f"--username={d.client_id}",
+            f"--password={d.client_secret}",  # the '=' form: a generated secret may start with '-'
             "--tenant",
             d.tenant_id,
             "-o",

@@ -1,38 +1,30 @@
-"""``azemu``: serve, env, az, status, reset."""
+"""``azemu``: serve, env, az, status; the admin commands (cli/admin.py, cli/tenancy.py), guest inspection and
+capture (cli/guest.py), disk download (cli/disk.py) and the generated docs (cli/docs.py)."""
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
-import ssl
 import subprocess
 import sys
-import urllib.error
-import urllib.parse
-import urllib.request
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.console import Group
 
-from azemu.cli import clientenv
+from azemu.cli import admin, clientenv, disk, docs, guest, tenancy
+from azemu.cli.common import Client, DataDirOpt, PortOpt, data_dir_of, err_console, reported
+from azemu.cli.output import Output, OutputOpt, emit, pairs, rows
 from azemu.clock.profiles import parse_profile
-from azemu.server.datadir import default_data_dir, open_data_dir
+from azemu.server.datadir import open_data_dir
 from azemu.settings import Settings
 
 app = typer.Typer(
-    add_completion=False, no_args_is_help=True, help="azemu: a local emulator of Azure's VM image lifecycle."
+    add_completion=False,
+    no_args_is_help=True,
+    help="azemu: a local emulator of Azure's VM image lifecycle. Client commands talk to the azemu on "
+    "--port (or $AZEMU_PORT) with the data directory --data-dir (or $AZEMU_DATA_DIR).",
 )
-console = Console(stderr=True, soft_wrap=True)
-
-DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default ~/.azemu).")]
-PortOpt = Annotated[int, typer.Option("--port", help="Port azemu listens on.")]
-
-
-def _data_dir(value: Path | None) -> Path:
-    return (value or default_data_dir()).expanduser().resolve()
 
 
 @app.command()
@@ -44,7 +36,7 @@ def serve(
     latency: Annotated[str, typer.Option(help="instant | realistic | scaled:<factor>")] = "instant",
     loose: Annotated[bool, typer.Option("--loose", help="Accept any api-version.")] = False,
     rules: Annotated[
-        str, typer.Option(help="azure (default) | textbook (the seed's stricter rules)")
+        str, typer.Option(help="azure (default) | textbook (the AZ-104 chapter's stricter rules)")
     ] = "azure",
     log_level: Annotated[str, typer.Option(help="debug | info | warning | error")] = "info",
     no_access_log: Annotated[bool, typer.Option("--no-access-log", help="Do not log each request.")] = False,
@@ -60,7 +52,7 @@ def serve(
         raise typer.BadParameter("use 'azure' or 'textbook'", param_hint="--rules")
     run(
         Settings(
-            data_dir=_data_dir(data_dir),
+            data_dir=data_dir_of(data_dir),
             host=host,
             port=port,
             in_memory=in_memory,
@@ -75,168 +67,101 @@ def serve(
 
 @app.command()
 def env(data_dir: DataDirOpt = None, port: PortOpt = 8443) -> None:
-    """Print the shell ``export`` lines that point az and the Azure SDK at azemu."""
-    data = open_data_dir(_data_dir(data_dir))
+    """Print the shell ``export`` lines that point az, the Azure SDK and later azemu commands at azemu."""
+    data = open_data_dir(data_dir_of(data_dir))
     for key, value in clientenv.env_vars(data, port).items():
         print(f"export {key}={shlex.quote(value)}")
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@app.command(
+    context_settings={
+        "allow_extra_args": True,
+        "ignore_unknown_options": True,
+        "allow_interspersed_args": False,
+    }
+)
 def az(
     ctx: typer.Context,
     data_dir: DataDirOpt = None,
     port: PortOpt = 8443,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            envvar="AZEMU_VERBOSE",
+            help="Say which az CLI runs and with which profile (before the az arguments; after them, "
+            "--verbose is az's own).",
+        ),
+    ] = False,
 ) -> None:
-    """Run the real az CLI against azemu (isolated profile, logged in as the default service principal)."""
-    data = open_data_dir(_data_dir(data_dir))
-    az_bin = clientenv.find_az() or clientenv.install_az()
+    """Run the real az CLI against azemu (isolated profile, logged in as the default service principal).
+
+    The az used: the checkout's pinned one (.venv-az), else $AZEMU_AZ_CLI, else az on PATH, else one
+    installed once into ~/.azemu-az."""
+    data = open_data_dir(data_dir_of(data_dir))
+    found = clientenv.find_az() or clientenv.install_az()
+    env_ = clientenv.az_env(data, port)
+    if verbose:
+        err_console.print(
+            f"azemu: using {found.path} ({found.source}); profile {env_['AZURE_CONFIG_DIR']}; "
+            f"endpoint {clientenv.endpoint_for(port)}"
+        )
     try:
-        env_ = clientenv.ensure_az_login(az_bin, data, port)
+        env_ = clientenv.ensure_az_login(found.path, data, port)
     except RuntimeError as exc:
-        console.print(f"[red]azemu:[/] {exc}\nIs azemu running on port {port}? Start it with: azemu serve")
+        err_console.print(
+            f"[red]azemu:[/] {exc}\nIs azemu running on port {port}? Start it with: azemu serve"
+        )
         raise typer.Exit(2) from None
-    done = subprocess.run([az_bin, *ctx.args], env=env_)
+    done = subprocess.run([found.path, *ctx.args], env=env_)
     raise typer.Exit(done.returncode)
 
 
-def _admin_raw(
-    data_dir: Path, port: int, method: str, path: str, body: dict[str, Any] | None = None
-) -> bytes:
-    data = open_data_dir(data_dir)
-    ep = clientenv.endpoint_for(port)
-    context = ssl.create_default_context(cafile=str(data.tls.ca_cert))
-    d = data.defaults
-    form = urllib.parse.urlencode(
-        {
-            "grant_type": "client_credentials",
-            "client_id": d.client_id,
-            "client_secret": d.client_secret,
-            "scope": "https://management.azure.com/.default",
-        }
-    )
-    with urllib.request.urlopen(f"{ep}/{d.tenant_id}/oauth2/v2.0/token", form.encode(), context=context) as r:
-        token = json.load(r)["access_token"]
-    req = urllib.request.Request(
-        f"{ep}{path}",
-        method=method,
-        data=json.dumps(body).encode() if body else None,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, context=context) as r:
-        return bytes(r.read())
-
-
-def _admin(data_dir: Path, port: int, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    return json.loads(_admin_raw(data_dir, port, method, path, body))
-
-
-guest_app = typer.Typer(no_args_is_help=True, help="Look inside a VM's guest without Run Command.")
-app.add_typer(guest_app, name="guest")
-VmOpt = Annotated[
-    str, typer.Option("--vm", help="The VM: a resource id, or RG/NAME in the default subscription.")
-]
-
-
-def _vm_id(root: Path, vm: str) -> str:
-    if vm.lower().startswith("/subscriptions/"):
-        return vm
-    rg, _, name = vm.partition("/")
-    sub = open_data_dir(root).defaults.subscription_id
-    return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name}"
-
-
-def _guest_call(data_dir: Path | None, port: int, what: str, vm: str, **query: str) -> bytes:
-    root = _data_dir(data_dir)
-    params = urllib.parse.urlencode({"vm": _vm_id(root, vm), **query})
-    try:
-        return _admin_raw(root, port, "GET", f"/_azemu/guest/{what}?{params}")
-    except urllib.error.HTTPError as err:
-        console.print(f"[red]{json.loads(err.read()).get('error', {}).get('message', err)}[/]")
-        raise typer.Exit(1) from None
-
-
-@guest_app.command("cat")
-def guest_cat(path: str, vm: VmOpt, data_dir: DataDirOpt = None, port: PortOpt = 8443) -> None:
-    """Print a file of the guest (e.g. /etc/hostname or C:\\Windows\\Setup\\State\\State.ini)."""
-    sys.stdout.buffer.write(_guest_call(data_dir, port, "file", vm, path=path))
-
-
-@guest_app.command("ls")
-def guest_ls(path: str, vm: VmOpt, data_dir: DataDirOpt = None, port: PortOpt = 8443) -> None:
-    """List a directory of the guest."""
-    print("\n".join(json.loads(_guest_call(data_dir, port, "dir", vm, path=path))["entries"]))
-
-
-@guest_app.command("reg")
-def guest_reg(
-    key: str,
-    vm: VmOpt,
-    name: Annotated[str | None, typer.Argument()] = None,
-    data_dir: DataDirOpt = None,
-    port: PortOpt = 8443,
-) -> None:
-    """Show a registry key or value of a Windows guest."""
-    query = {"key": key, **({"name": name} if name else {})}
-    print(json.dumps(json.loads(_guest_call(data_dir, port, "registry", vm, **query)), indent=2))
-
-
-@guest_app.command("identity")
-def guest_identity(vm: VmOpt, data_dir: DataDirOpt = None, port: PortOpt = 8443) -> None:
-    """Show the guest's identity: computer name, SID / machine-id, SSH host keys, users."""
-    print(json.dumps(json.loads(_guest_call(data_dir, port, "identity", vm)), indent=2))
-
-
-@app.command()
-def capture(
-    vm: VmOpt,
-    image: Annotated[str, typer.Option("--image", help="Name (or id) of the managed image to create.")],
-    keep_vm: Annotated[bool, typer.Option("--keep-vm", help="Do not delete the VM afterwards.")] = False,
-    data_dir: DataDirOpt = None,
-    port: PortOpt = 8443,
-) -> None:
-    """Capture a generalized VM into a managed image, then delete the VM (the portal's "automatically delete
-    this virtual machine after creating the image"): image first, never the other way round."""
-    root = _data_dir(data_dir)
-    body = {"vm": _vm_id(root, vm), "image": image, "deleteVm": not keep_vm}
-    try:
-        print(json.dumps(_admin(root, port, "POST", "/_azemu/capture", body), indent=2))
-    except urllib.error.HTTPError as err:
-        console.print(f"[red]{json.loads(err.read()).get('error', {}).get('message', err)}[/]")
-        raise typer.Exit(1) from None
-
-
-@app.command()
-def conflicts(data_dir: DataDirOpt = None, port: PortOpt = 8443) -> None:
-    """List VMs that share a SID, machine-id, SSH host key or computer name."""
-    print(
-        json.dumps(_admin(_data_dir(data_dir), port, "GET", "/_azemu/identity-conflicts")["value"], indent=2)
+def _status_table(result: dict[str, Any]) -> Group:
+    health = result["health"]
+    clock = result["clock"]
+    return Group(
+        pairs(
+            {
+                "endpoint": result["endpoint"],
+                "version": health.get("version"),
+                "status": health.get("status"),
+                "latency": health.get("latency"),
+                "rules": health.get("rules"),
+                "in memory": health.get("inMemory"),
+                "uptime (s)": health.get("uptimeSeconds"),
+                "clock": clock.get("now"),
+                "clock offset (s)": clock.get("offsetSeconds"),
+            },
+            title="azemu",
+        ),
+        rows(
+            result["tenants"],
+            [("tenantId", "tenant"), ("displayName", "name"), ("subscriptions", "subscriptions")],
+            title="tenants",
+        ),
     )
 
 
 @app.command()
-def status(data_dir: DataDirOpt = None, port: PortOpt = 8443) -> None:
-    """Show whether azemu answers, and its clock and tenants."""
-    root = _data_dir(data_dir)
-    try:
-        data = open_data_dir(root)
-        context = ssl.create_default_context(cafile=str(data.tls.ca_cert))
-        with urllib.request.urlopen(f"{clientenv.endpoint_for(port)}/_azemu/health", context=context) as r:
-            health = json.load(r)
+def status(output: OutputOpt = Output.table, data_dir: DataDirOpt = None, port: PortOpt = 8443) -> None:
+    """Show whether azemu answers, and its version, latency profile, clock and tenants."""
+    with reported():
+        client = Client(data_dir, port)
         result = {
-            "health": health,
-            "clock": _admin(root, port, "GET", "/_azemu/clock"),
-            "tenants": _admin(root, port, "GET", "/_azemu/tenants")["value"],
+            "endpoint": client.endpoint,
+            "health": client.health(),
+            "clock": client.admin("GET", "/clock"),
+            "tenants": client.admin("GET", "/tenants")["value"],
         }
-    except (urllib.error.URLError, OSError) as exc:
-        console.print(f"[red]azemu is not answering on port {port}:[/] {exc}")
-        raise typer.Exit(1) from None
-    print(json.dumps(result, indent=2))
+    emit(result, output, _status_table)
 
 
-@app.command()
-def reset(data_dir: DataDirOpt = None, port: PortOpt = 8443) -> None:
-    """Forget every resource and operation (the default tenant and subscription remain)."""
-    print(json.dumps(_admin(_data_dir(data_dir), port, "POST", "/_azemu/reset"), indent=2))
+admin.register(app)
+tenancy.register(app)
+guest.register(app)
+disk.register(app)
+docs.register(app)
 
 
 def main() -> None:  # pragma: no cover - console entry

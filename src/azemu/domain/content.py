@@ -62,6 +62,17 @@ class DiskContent:
         self.blobs = blobs
         self._gc_lock = threading.RLock()
         self.last_audit: AuditReport | None = None
+        # a tree is immutable (content-addressed): what it keeps alive is read once, not on every link
+        self._refs: dict[str, frozenset[str]] = {}
+
+    def references(self, digest: str) -> frozenset[str]:
+        found = self._refs.get(digest)
+        if found is None:
+            found = frozenset(trees.references(self.blobs, digest))
+            if len(self._refs) >= 4096:
+                self._refs.pop(next(iter(self._refs)))
+            self._refs[digest] = found
+        return found
 
     # references --------------------------------------------------------------------------------------
     def digest(self, tx: Txn, key: str) -> str | None:
@@ -74,10 +85,10 @@ class DiskContent:
         if old == digest:
             return
         deltas: Counter[str] = Counter()
-        for d in trees.references(self.blobs, digest):
+        for d in self.references(digest):
             deltas[d] += 1
         if old is not None:
-            for d in trees.references(self.blobs, old):
+            for d in self.references(old):
                 deltas[d] -= 1
         tx.change_refs(dict(deltas))
         tx.put_content(k, digest)
@@ -87,7 +98,7 @@ class DiskContent:
         old = tx.get_content(k)
         if old is None:
             return
-        tx.change_refs({d: -1 for d in trees.references(self.blobs, old)})
+        tx.change_refs({d: -1 for d in self.references(old)})
         tx.delete_content(k)
 
     def release(self, tx: Txn, owner: str) -> int:
@@ -216,7 +227,7 @@ class DiskContent:
                     if key in report.leaked:
                         continue
                     try:
-                        expected.update(trees.references(self.blobs, digest))
+                        expected.update(self.references(digest))
                     except Exception:  # the tree itself is unreadable: reported as missing below
                         expected[digest] += 1
                 report.references = len(refs) - len(report.leaked)

@@ -1,4 +1,5 @@
-"""The admin API under ``/_azemu``: health, reset, tenancy, the clock and fault injection.
+"""The admin API under ``/_azemu``: health, reset, tenancy, the clock, fault injection, operations, content,
+guest inspection and capture-and-delete. ``ROUTES`` lists every request; each has an ``azemu`` command.
 
 Health answers anyone on loopback; everything else needs a valid azemu bearer token, and changes need one
 from the default (operator) tenant.
@@ -7,6 +8,7 @@ from the default (operator) tenant.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from azemu import __version__
@@ -26,6 +28,74 @@ from azemu.settings import Settings
 PREFIX = "/_azemu"
 
 
+@dataclass(frozen=True)
+class AdminRoute:
+    """One request of the admin API: what it does is ``summary``; ``docs/served.md`` lists them all."""
+
+    method: str
+    path: str  # below PREFIX
+    handler: str  # the Admin method that answers it
+    summary: str
+    auth: bool = True
+
+
+ROUTES: tuple[AdminRoute, ...] = (
+    AdminRoute("GET", "/health", "health", "status, version, latency, rules (no token needed)", auth=False),
+    AdminRoute("POST", "/reset", "reset", "forget every resource, operation, extra tenant and fault"),
+    AdminRoute("GET", "/tenants", "list_tenants", "tenants with their subscriptions"),
+    AdminRoute(
+        "POST", "/tenants", "create_tenant", 'create a tenant `{"displayName", "domain"?, "tenantId"?}`'
+    ),
+    AdminRoute("GET", "/tenants/{tenantId}/subscriptions", "list_subscriptions", "a tenant's subscriptions"),
+    AdminRoute(
+        "POST",
+        "/tenants/{tenantId}/subscriptions",
+        "create_subscription",
+        'create a subscription `{"displayName", "subscriptionId"?}`',
+    ),
+    AdminRoute(
+        "GET", "/tenants/{tenantId}/servicePrincipals", "list_principals", "a tenant's configured principals"
+    ),
+    AdminRoute(
+        "POST",
+        "/tenants/{tenantId}/servicePrincipals",
+        "add_principal",
+        'configure a principal `{"clientId", "secret"?, "displayName"?}`',
+    ),
+    AdminRoute("GET", "/clock", "get_clock", "azemu's clock: now, offset, latency profile"),
+    AdminRoute("POST", "/clock", "set_clock", 'move the clock `{"advance": s}` or switch `{"latency": "…"}`'),
+    AdminRoute("GET", "/faults", "list_faults", "the fault rules"),
+    AdminRoute("POST", "/faults", "add_fault", "add a fault rule (docs/usage.md)"),
+    AdminRoute("DELETE", "/faults", "clear_faults", "remove every fault rule"),
+    AdminRoute("DELETE", "/faults/{faultId}", "remove_fault", "remove one fault rule"),
+    AdminRoute(
+        "GET", "/operations", "list_operations", "every long-running operation, its status and due time"
+    ),
+    AdminRoute(
+        "GET", "/identity-conflicts", "identity_conflicts", "VMs sharing a SID, machine-id, host key, name"
+    ),
+    AdminRoute("GET", "/metrics", "metrics", "process CPU time, seconds spent in guest code"),
+    AdminRoute("POST", "/gc", "gc", "remove content blobs nothing references, now"),
+    AdminRoute("POST", "/capture", "capture", 'capture a VM, then delete it `{"vm", "image", "deleteVm"?}`'),
+    AdminRoute(
+        "GET", "/content", "content_stats", "content store: blobs, bytes, references, the start-up audit"
+    ),
+    AdminRoute("GET", "/guest/file", "guest_file", "a guest's file `?vm=ID&path=P`"),
+    AdminRoute("GET", "/guest/dir", "guest_dir", "a guest's directory `?vm=ID&path=P`"),
+    AdminRoute(
+        "GET", "/guest/registry", "guest_registry", "a Windows guest's registry `?vm=ID&key=K&name=N`"
+    ),
+    AdminRoute("GET", "/guest/identity", "guest_identity", "a guest's identity `?vm=ID`"),
+    AdminRoute(
+        "POST",
+        "/guest/load",
+        "start_load",
+        'busy CPUs in a guest `{"vm", "cores" or "percent", "seconds"?}` (docs/scale-sets.md)',
+    ),
+    AdminRoute("DELETE", "/guest/load", "stop_load", "end a guest's busy processes `?vm=ID`"),
+)
+
+
 class Admin:
     def __init__(self, emulator: Emulator, settings: Settings) -> None:
         self.emu = emulator
@@ -33,31 +103,10 @@ class Admin:
         self.started = time.time()
 
     def register(self, router: Router) -> None:
-        r = router.add
-        r("GET", PREFIX + "/health", self.health, api=None, auth=False)
-        r("POST", PREFIX + "/reset", self.reset, api=None)
-        r("GET", PREFIX + "/tenants", self.list_tenants, api=None)
-        r("POST", PREFIX + "/tenants", self.create_tenant, api=None)
-        r("POST", PREFIX + "/tenants/{tenantId}/subscriptions", self.create_subscription, api=None)
-        r("POST", PREFIX + "/tenants/{tenantId}/servicePrincipals", self.add_principal, api=None)
-        r("GET", PREFIX + "/clock", self.get_clock, api=None)
-        r("POST", PREFIX + "/clock", self.set_clock, api=None)
-        r("GET", PREFIX + "/faults", self.list_faults, api=None)
-        r("POST", PREFIX + "/faults", self.add_fault, api=None)
-        r("DELETE", PREFIX + "/faults", self.clear_faults, api=None)
-        r("DELETE", PREFIX + "/faults/{faultId}", self.remove_fault, api=None)
-        r("GET", PREFIX + "/operations", self.list_operations, api=None)
-        r("GET", PREFIX + "/identity-conflicts", self.identity_conflicts, api=None)
-        r("GET", PREFIX + "/metrics", self.metrics, api=None)
-        r("POST", PREFIX + "/gc", self.gc, api=None)
-        r("POST", PREFIX + "/capture", self.capture, api=None)
-        r("GET", PREFIX + "/content", self.content_stats, api=None)
-        r("GET", PREFIX + "/guest/file", self.guest_file, api=None)
-        r("GET", PREFIX + "/guest/dir", self.guest_dir, api=None)
-        r("GET", PREFIX + "/guest/registry", self.guest_registry, api=None)
-        r("GET", PREFIX + "/guest/identity", self.guest_identity, api=None)
-        r("POST", PREFIX + "/guest/load", self.start_load, api=None)
-        r("DELETE", PREFIX + "/guest/load", self.stop_load, api=None)
+        for route in ROUTES:
+            router.add(
+                route.method, PREFIX + route.path, getattr(self, route.handler), api=None, auth=route.auth
+            )
 
     def _operator(self, req: Request) -> None:
         if req.tenant_id.lower() != self.emu.defaults.tenant_id.lower():
@@ -121,6 +170,38 @@ class Admin:
             body.get("subscriptionId"),
         )
         return Response(201, {"subscriptionId": s.id, "tenantId": s.tenant_id, "displayName": s.display_name})
+
+    def list_subscriptions(self, req: Request) -> Response:
+        subs = self.emu.tenancy.subscriptions_of(req.params["tenantId"])
+        return Response(
+            200,
+            {
+                "value": [
+                    {"subscriptionId": s.id, "tenantId": s.tenant_id, "displayName": s.display_name}
+                    for s in subs
+                ]
+            },
+        )
+
+    def list_principals(self, req: Request) -> Response:
+        self._operator(req)
+        with self.emu.store.read() as tx:
+            found = tx.list_service_principals(req.params["tenantId"])
+        return Response(
+            200,
+            {
+                "value": [
+                    {
+                        "clientId": p.client_id,
+                        "tenantId": p.tenant_id,
+                        "objectId": p.object_id,
+                        "displayName": p.display_name,
+                        "hasSecret": p.secret_sha256 is not None,
+                    }
+                    for p in found
+                ]
+            },
+        )
 
     def add_principal(self, req: Request) -> Response:
         self._operator(req)
@@ -353,5 +434,11 @@ class Admin:
         with self.emu.store.read() as tx:
             ops = tx.list_operations()
         return Response(
-            200, {"value": [{**status_body(o), "kind": o.kind, "resourceId": o.resource_id} for o in ops]}
+            200,
+            {
+                "value": [
+                    {**status_body(o), "kind": o.kind, "resourceId": o.resource_id, "dueTime": iso(o.due_at)}
+                    for o in ops
+                ]
+            },
         )

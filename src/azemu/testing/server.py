@@ -270,12 +270,14 @@ class AzemuServer:
     # the real az CLI -------------------------------------------------------------------------------
     def az(self, *args: str, check: bool = False, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         """Run the real az CLI against this server (isolated profile, default service principal)."""
-        az_bin = clientenv.find_az()
-        if az_bin is None:
-            raise RuntimeError("az CLI not found: set AZEMU_AZ_CLI or put az on PATH")
-        env = clientenv.ensure_az_login(az_bin, self.data, self.port)
+        found = clientenv.find_az()
+        if found is None:
+            raise RuntimeError(
+                "az CLI not found: run scripts/setup --test, set AZEMU_AZ_CLI or put az on PATH"
+            )
+        env = clientenv.ensure_az_login(found.path, self.data, self.port)
         return subprocess.run(
-            [az_bin, *args], env=env, capture_output=True, text=True, check=check, timeout=timeout
+            [found.path, *args], env=env, capture_output=True, text=True, check=check, timeout=timeout
         )
 
     def az_json(self, *args: str) -> Any:
