@@ -1,8 +1,9 @@
 """Autoscale (``Microsoft.Insights/autoscalesettings``): profiles with a capacity range and metric rules on
 ``Percentage CPU``, evaluated every minute on azemu's clock against the target scale set's instances.
 
-Each enabled setting has one evaluation operation that catches up minute by minute to the clock and waits
-for the next minute (it ends when the setting is deleted or disabled). At each tick: the capacity is
+Each setting has an evaluation operation due at the next minute of azemu's clock: it evaluates every minute
+up to the clock (catching up when the clock jumps), ends, and leaves the next one due; deleting the setting
+ends the chain. At each tick: the capacity is
 brought into the profile's range; a scale-out happens when any Increase rule is met, a scale-in only
 when every Decrease rule is met and the value projected onto fewer instances would not trigger a
 scale-out (Azure's flapping guard); a rule's cooldown counts from the setting's last scale action.
@@ -23,7 +24,7 @@ from azemu.domain.activitylog import SCALE_DOWN, SCALE_UP, ActivityLog
 from azemu.domain.envelope import envelope
 from azemu.domain.errors import AzureError, BadRequest, LocationRequired
 from azemu.domain.kinds import KindSpec, Registry, Write, Written
-from azemu.domain.operations import Operations, Reschedule
+from azemu.domain.operations import Operations
 from azemu.domain.resourcegroups import ResourceGroups
 from azemu.domain.timefmt import iso
 from azemu.domain.tracked import SIMPLE_LIFECYCLE, Tracked
@@ -322,8 +323,18 @@ class Autoscale:
                 self._tick(tx, rec, tick)
             rec.internal["evaluatedUntil"] = tick
             tick += TICK
+        nxt = self.operations.start_for(
+            tx,
+            rec,
+            kind=KIND.op("evaluate"),
+            family="Microsoft.Insights",
+            tenant_id=None,
+            duration=tick - now,
+        )
+        rec.internal["evaluation"] = (
+            nxt.id
+        )  # this one ends Succeeded; the next minute is an operation of its own
         tx.put_resource(rec)
-        raise Reschedule(tick - now)
 
     def _tick(self, tx: Txn, rec: ResourceRecord, at: float) -> None:
         props = rec.body["properties"]
