@@ -32,6 +32,11 @@ SERVED = {
     "Microsoft.Network/networkSecurityGroups",
     "Microsoft.Network/publicIPAddresses",
     "Microsoft.Network/networkInterfaces",
+    "Microsoft.Compute/virtualMachineScaleSets",
+    "Microsoft.Compute/virtualMachineScaleSets/virtualMachines",
+    "Microsoft.Network/loadBalancers",
+    "Microsoft.Network/loadBalancers/inboundNatRules",
+    "Microsoft.Insights/autoscalesettings",
 }
 
 
@@ -71,7 +76,7 @@ def test_cascade_deletes_users_and_children_first(emu, user, used):
 @pytest.mark.parametrize(
     ("rid", "error"),
     [
-        (f"{BASE}/Microsoft.Compute/virtualMachineScaleSets/ss", InvalidResourceType),
+        (f"{BASE}/Microsoft.Compute/availabilitySets/as", InvalidResourceType),
         (f"{BASE}/Microsoft.Banana/things/x", InvalidResourceNamespace),
     ],
 )

@@ -47,6 +47,8 @@ ADMIN_COMMANDS: dict[tuple[str, str], str] = {
     ("GET", "/guest/dir"): "azemu guest ls",
     ("GET", "/guest/registry"): "azemu guest reg",
     ("GET", "/guest/identity"): "azemu guest identity",
+    ("POST", "/guest/load"): "azemu guest load",
+    ("DELETE", "/guest/load"): "azemu guest unload",
 }
 
 #: types people ask for; the page names those that are not served (yet)

@@ -12,6 +12,8 @@ from azemu.state.records import ResourceRecord
 from azemu.state.store import Store
 
 VM_TYPE = "Microsoft.Compute/virtualMachines"
+# Uniform scale set instances are virtual machines too (vmss_instances.UNIFORM_VM)
+VM_TYPES = (VM_TYPE, "Microsoft.Compute/virtualMachineScaleSets/virtualMachines")
 KINDS = {
     "sid": ("Duplicate machine SID", "Machine SID"),
     "machineId": ("Duplicate machine-id", "machine-id"),
@@ -38,7 +40,12 @@ def groups(store: Store, subscription_ids: list[str]) -> list[dict[str, Any]]:
     """Every identity value held by more than one VM, with the VMs that hold it."""
     holders: dict[tuple[str, str], list[str]] = defaultdict(list)
     with store.read() as tx:
-        vms = [vm for sub in subscription_ids for vm in tx.list_resources(subscription_id=sub, type=VM_TYPE)]
+        vms = [
+            vm
+            for sub in subscription_ids
+            for vm_type in VM_TYPES
+            for vm in tx.list_resources(subscription_id=sub, type=vm_type)
+        ]
     for vm in vms:
         if vm.state in ("deleting", "deleted"):
             continue

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from azemu.clock.clock import Clock
 from azemu.clock.faults import FaultRegistry
+from azemu.domain.activitylog import ActivityLog
+from azemu.domain.autoscale import Autoscale
 from azemu.domain.content import DiskContent
 from azemu.domain.deployments import Deployments
 from azemu.domain.disks import Disks
@@ -16,12 +18,16 @@ from azemu.domain.gallery_versions import GalleryVersions
 from azemu.domain.guest_sessions import GuestSessions
 from azemu.domain.images import Images
 from azemu.domain.kinds import Registry
+from azemu.domain.loadbalancers import LoadBalancers
 from azemu.domain.network import Network
 from azemu.domain.operations import Operations
 from azemu.domain.resourcegroups import ResourceGroups
 from azemu.domain.resources import Resources
 from azemu.domain.tenancy import Defaults, Tenancy
 from azemu.domain.vm import VirtualMachines
+from azemu.domain.vmss import ScaleSets
+from azemu.domain.vmss_upgrades import Upgrades
+from azemu.domain.vmss_vms import ScaleSetVms
 from azemu.state.store import Store
 from azemu.storage.blobs import BlobStore
 
@@ -106,6 +112,30 @@ class Emulator:
             self.kinds,
         )
         self.vms.gallery = self.gallery_versions
+        self.load_balancers = LoadBalancers(
+            self.store, self.clock, self.resource_groups, self.operations, self.kinds
+        )
+        self.scale_sets = ScaleSets(
+            self.store,
+            self.clock,
+            self.resource_groups,
+            self.operations,
+            self.vms,
+            self.kinds,
+            textbook=textbook,
+        )
+        self.vmss_upgrades = Upgrades(self.scale_sets, self.vms, self.operations)
+        self.vmss_vms = ScaleSetVms(self.scale_sets, self.vms, self.kinds)
+        self.activity_log = ActivityLog(self.store)
+        self.autoscale = Autoscale(
+            self.store,
+            self.clock,
+            self.resource_groups,
+            self.operations,
+            self.scale_sets,
+            self.activity_log,
+            self.kinds,
+        )
         self.deployments = Deployments(
             self.store, self.clock, self.resource_groups, self.operations, self.kinds, loose=self.loose
         )

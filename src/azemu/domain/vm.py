@@ -5,8 +5,10 @@ the disk store and the guest personality, and decides what the platform says abo
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, TypedDict, cast
 
 from azemu.clock.clock import Clock
@@ -52,6 +54,16 @@ KIND = KindSpec(
 POWER_ACTIONS = ("start", "powerOff", "deallocate", "restart")
 
 
+@dataclass(frozen=True)
+class Member:
+    """How a scale set's instance differs from a VM created on its own (vmss_instances.py)."""
+
+    type: str  # virtualMachines (Flexible) or virtualMachineScaleSets/virtualMachines (Uniform)
+    owner_key: str  # the scale set's key (kept as the record's parent key: its instances list fast)
+    source: vm_sources.OsSource | None = None  # resolved once for a whole scale-out
+    nics: list[dict[str, Any]] | None = None  # the instance's network interfaces, made by the scale set
+
+
 class Agent(TypedDict):
     ready: bool
     messages: list[str]
@@ -69,6 +81,7 @@ class VmInternal(TypedDict, total=False):
     imageGuest: str  # the guest personality (ubuntu-22.04 ...)
     warnings: list[str]
     osState: str  # generalized | specialized, as the instance view shows it
+    load: list[dict[str, Any]]  # the guest's busy processes (guest/cpuload.py), for the CPU metrics
 
 
 def internal(rec: ResourceRecord) -> VmInternal:
@@ -137,6 +150,7 @@ class VirtualMachines:
         disk_id = rec.body["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"]
         self.disks.content.save_guest(tx, disk_id, guest)
         internal(rec)["identity"] = guest_api.identity(guest)
+        internal(rec)["load"] = guest_api.busy_processes(guest)  # what the CPU metrics read (metrics.py)
 
     @staticmethod
     def _apply_boot(rec: ResourceRecord, boot: BootResult) -> None:
@@ -209,6 +223,22 @@ class VirtualMachines:
         tenant_id: str | None,
         client: dict[str, str] | None = None,
     ) -> tuple[ResourceRecord, OperationRecord]:
+        rec = self.new_vm(tx, rid, body, tenant_id, client)
+        op = self.operations.start_for(tx, rec, kind=KIND.op("create"), family=FAMILY, tenant_id=tenant_id)
+        return rec, op
+
+    def new_vm(
+        self,
+        tx: Txn,
+        rid: str,
+        body: dict[str, Any],
+        tenant_id: str | None,
+        client: dict[str, str] | None = None,
+        *,
+        member: Member | None = None,
+    ) -> ResourceRecord:
+        """A VM record in its first state, its disks made from the source; nothing booted yet. A scale set's
+        instance is made here too (``member``: its record type, owner, resolved source and network)."""
         p = ids.parse(rid)
         assert p is not None and p.resource_group is not None
         if not body.get("location"):
@@ -236,18 +266,24 @@ class VirtualMachines:
         delete_option = os_disk_in.get("deleteOption") or "Detach"
 
         if option == "fromimage":
-            src = vm_sources.resolve(
-                tx,
-                image_ref,
-                loc=loc,
-                subscription=p.subscription,
-                vm_id=rid,
-                now=self.clock.now(),
-                images=self.images,
-                gallery=self.gallery,
-                tenant_id=tenant_id or "",
-                client=client or {},
+            src = (
+                member.source
+                if member is not None and member.source is not None
+                else vm_sources.resolve(
+                    tx,
+                    image_ref,
+                    loc=loc,
+                    subscription=p.subscription,
+                    vm_id=rid,
+                    now=self.clock.now(),
+                    images=self.images,
+                    gallery=self.gallery,
+                    tenant_id=tenant_id or "",
+                    client=client or {},
+                )
             )
+            if member is not None and src.guest is not None:  # a platform image: a new guest per instance
+                src = dataclasses.replace(src, guest=src.guest.copy())
             self._first_boot_rule(emu, src.generalized, os_profile_in, src.os_type, p.name)
             if src.image_guest:
                 emu["imageGuest"] = src.image_guest
@@ -323,7 +359,11 @@ class VirtualMachines:
         props_out: dict[str, Any] = {
             "hardwareProfile": {"vmSize": size},
             "storageProfile": storage_out,
-            "networkProfile": {"networkInterfaces": self._attach_nics(tx, props, rid)},
+            "networkProfile": {
+                "networkInterfaces": member.nics
+                if member is not None and member.nics is not None
+                else self._attach_nics(tx, props, rid)
+            },
             "vmId": str(uuid.uuid4()),
             "timeCreated": iso(self.clock.now()),
         }
@@ -334,14 +374,21 @@ class VirtualMachines:
         if props.get("diagnosticsProfile"):
             props_out["diagnosticsProfile"] = props["diagnosticsProfile"]
         props_out["hyperVGeneration"] = hyper_v
+        if props.get("virtualMachineScaleSet"):
+            props_out["virtualMachineScaleSet"] = props["virtualMachineScaleSet"]
         doc = {"tags": dict(body.get("tags") or {}), "properties": props_out}
         if body.get("zones"):
             doc["zones"] = body["zones"]
-        rec = self.tracked.new_record(
-            tx, rid, TYPE, loc, doc, state=self.table.initial, internal=cast(dict[str, Any], emu)
+        return self.tracked.new_record(
+            tx,
+            rid,
+            member.type if member is not None else TYPE,
+            loc,
+            doc,
+            state=self.table.initial,
+            parent_key=member.owner_key if member is not None else None,
+            internal=cast(dict[str, Any], emu),
         )
-        op = self.operations.start_for(tx, rec, kind=KIND.op("create"), family=FAMILY, tenant_id=tenant_id)
-        return rec, op
 
     @staticmethod
     def _first_boot_rule(
@@ -384,7 +431,10 @@ class VirtualMachines:
 
     def _complete_create(self, tx: Txn, op: OperationRecord) -> None:
         assert op.resource_id is not None
-        rec = self.tracked.require(tx, op.resource_id)
+        self.boot_new(tx, self.tracked.require(tx, op.resource_id))
+
+    def boot_new(self, tx: Txn, rec: ResourceRecord) -> None:
+        """A new VM's first boot: provisioning from ``osProfile`` (generalized source) or as it is."""
         emu = internal(rec)
         guest = self._guest(tx, rec)
         emu["imageGuest"] = guest.distro
@@ -403,7 +453,6 @@ class VirtualMachines:
         self.tracked.save(tx, rec)
         if timed_out:
             raise AzureError(timed_out, code="OSProvisioningTimedOut", status=409)
-        return None
 
     def _create_failed(self, tx: Txn, op: OperationRecord) -> None:
         assert op.resource_id is not None
@@ -425,12 +474,18 @@ class VirtualMachines:
             )
 
     def _complete_power(self, tx: Txn, op: OperationRecord) -> None:
-        """A power operation ends: the VM settles where the table says, and its guest and disks follow."""
         assert op.resource_id is not None
-        rec = self.tracked.require(tx, op.resource_id)
+        self.settle_power(tx, self.tracked.require(tx, op.resource_id), op.kind.rsplit(".", 1)[1])
+
+    def begin_member_power(self, tx: Txn, rec: ResourceRecord, action: str) -> None:
+        """One instance of a scale-set action: the table's transition now, ``settle_power`` at its end."""
+        self._transition(rec, action)
+        self.tracked.save(tx, rec)
+
+    def settle_power(self, tx: Txn, rec: ResourceRecord, action: str) -> None:
+        """A power operation ends: the VM settles where the table says, and its guest and disks follow."""
         if self.table.transitional(rec.state):
             self._transition(rec, "settle")
-        action = op.kind.rsplit(".", 1)[1]
         if action in ("start", "restart"):
             guest = self._guest(tx, rec)
             self._apply_boot(rec, guest_api.boot(guest, self._ctx(rec)))
@@ -444,7 +499,6 @@ class VirtualMachines:
         elif action == "powerOff":
             internal(rec)["agent"] = {"ready": False, "messages": []}
         self.tracked.save(tx, rec)
-        return None
 
     def _disk_state(self, tx: Txn, disk_id: str, wanted: str) -> None:
         disk = tx.get_resource(ids.key_of(disk_id))

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from azemu.guest import linux, windows
+from azemu.guest import cpuload, linux, windows
 from azemu.guest.linux import sshlogin
 from azemu.guest.linux.sshlogin import LoginUser
 from azemu.guest.machine import BootResult, ExecContext, ExecResult, Guest, OsProfile
@@ -116,15 +116,22 @@ def run_session(
 
 
 def first_boot(guest: Guest, profile: OsProfile, ctx: ExecContext) -> BootResult:
+    cpuload.stop_all(guest, ctx.now)  # no process outlives a boot
     if guest.os_type == "Windows":
         return _measure("first_boot", lambda: windows.first_boot(guest, profile, ctx))
     return _measure("first_boot", lambda: linux.first_boot(guest, profile, ctx))
 
 
 def boot(guest: Guest, ctx: ExecContext) -> BootResult:
+    cpuload.stop_all(guest, ctx.now)
     if guest.os_type == "Windows":
         return _measure("boot", lambda: windows.boot(guest, ctx))
     return _measure("boot", lambda: linux.boot(guest, ctx))
+
+
+def busy_processes(guest: Guest) -> list[dict[str, Any]]:
+    """The guest's busy processes, running or ended within the last day (guest/cpuload.py)."""
+    return cpuload.processes(guest)
 
 
 def identity(guest: Guest) -> dict[str, Any]:

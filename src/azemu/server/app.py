@@ -39,10 +39,12 @@ from azemu.domain.errors import (
     NotFound,
 )
 from azemu.providers import compute as compute_provider
+from azemu.providers import insights as insights_provider
 from azemu.providers import network as network_provider
 from azemu.providers import resources as resources_provider
 from azemu.providers.base import ProviderContext
-from azemu.providers.compute import gallery_routes
+from azemu.providers.compute import gallery_routes, vmss_routes
+from azemu.providers.network import lb_routes
 from azemu.providers.resources import deployments as deployments_routes
 from azemu.providers.resources import views as resource_views
 from azemu.server.admin import Admin
@@ -134,6 +136,9 @@ class AzemuApp:
         compute_provider.register(self.router, ctx)
         gallery_routes.register(self.router, ctx)
         network_provider.register(self.router, ctx)
+        vmss_routes.register(self.router, ctx)
+        lb_routes.register(self.router, ctx)
+        insights_provider.register(self.router, ctx)
         OperationEndpoints(emulator).register(self.router)
         Admin(emulator, settings).register(self.router)
         Identity(emulator, tokens).register(self.router)

@@ -122,6 +122,17 @@ class Interpreter:
         return sh.rc
 
     def run_and_or(self, sh: Shell, node: AndOr, io: Io) -> None:
+        if node.background:  # ``cmd &``: long-running commands start and return (loadcmds.py)
+            sh.state["background"] = int(sh.state.get("background", 0)) + 1
+            try:
+                self._run_and_or(sh, node, io)
+            finally:
+                sh.state["background"] -= 1
+            sh.rc = 0
+            return
+        self._run_and_or(sh, node, io)
+
+    def _run_and_or(self, sh: Shell, node: AndOr, io: Io) -> None:
         items: list[tuple[str, Pipeline]] = [(";", node.first), *node.rest]
         for k, (op, pipeline) in enumerate(items):
             if (op == "&&" and sh.rc != 0) or (op == "||" and sh.rc == 0):
