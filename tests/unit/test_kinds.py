@@ -22,6 +22,8 @@ SERVED = {
     "Microsoft.Resources/resourceGroups",
     "Microsoft.Resources/deployments",
     "Microsoft.Compute/virtualMachines",
+    "Microsoft.Compute/virtualMachines/extensions",
+    "Microsoft.Compute/availabilitySets",
     "Microsoft.Compute/disks",
     "Microsoft.Compute/snapshots",
     "Microsoft.Compute/images",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from azemu.clock.clock import Clock
 from azemu.clock.faults import FaultRegistry
+from azemu.domain.availability_sets import AvailabilitySets
 from azemu.domain.content import DiskContent
 from azemu.domain.deployments import Deployments
 from azemu.domain.disks import Disks
@@ -21,6 +22,7 @@ from azemu.domain.resourcegroups import ResourceGroups
 from azemu.domain.resources import Resources
 from azemu.domain.tenancy import Defaults, Tenancy
 from azemu.domain.vm import VirtualMachines
+from azemu.domain.vm_extensions import VmExtensions
 from azemu.state.store import Store
 from azemu.storage.blobs import BlobStore
 
@@ -79,6 +81,10 @@ class Emulator:
             self.kinds,
             textbook=textbook,
         )
+        self.availability_sets = AvailabilitySets(self.store, self.clock, self.resource_groups, self.kinds)
+        self.vms.availability_sets = self.availability_sets
+        self.vm_extensions = VmExtensions(self.store, self.clock, self.vms, self.operations, self.kinds)
+        self.vms.extensions = self.vm_extensions
         self.images = Images(
             self.store,
             self.clock,
@@ -104,6 +110,7 @@ class Emulator:
             self.kinds,
         )
         self.vms.gallery = self.gallery_versions
+        self.disks.gallery = self.gallery_versions
         self.deployments = Deployments(
             self.store, self.clock, self.resource_groups, self.operations, self.kinds, loose=self.loose
         )
