@@ -138,6 +138,18 @@ class VirtualMachines:
         if self.extensions is not None and rec.body.get("resources"):
             with self.store.read() as tx:
                 view["extensions"] = self.extensions.instance_views(tx, rec)
+            view["vmAgent"]["extensionHandlers"] = [
+                {
+                    "type": e["type"],
+                    "typeHandlerVersion": e["typeHandlerVersion"],
+                    "status": {
+                        "code": "ProvisioningState/succeeded",
+                        "level": "Info",
+                        "displayStatus": "Ready",
+                    },
+                }
+                for e in view["extensions"]
+            ]
         return view
 
     # helpers -----------------------------------------------------------------------------------------

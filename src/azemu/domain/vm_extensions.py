@@ -4,8 +4,10 @@ command inside the guest through the same path as Run Command (``guest.api.run_s
 Known handlers (``HANDLERS``): Custom Script for Linux (``Microsoft.Azure.Extensions/CustomScript``) and
 Windows (``Microsoft.Compute/CustomScriptExtension``), and the Run Command handlers
 (``Microsoft.CPlat.Core/RunCommandLinux`` and ``RunCommandWindows``) with ``commandToExecute`` or ``script``
-in ``settings`` or ``protectedSettings``. Any other publisher/type is refused as Azure refuses an
-extension it cannot find in its repository. ``protectedSettings`` are kept and never shown.
+in ``settings`` or ``protectedSettings``. A known handler at a version azemu does not have is refused as
+Azure refuses an extension it cannot find in its repository. Any other handler (monitoring agents,
+anti-malware ...) is accepted and provisioned without running anything (docs/azure-differences.md).
+``protectedSettings`` are kept and never shown.
 """
 
 from __future__ import annotations
@@ -89,7 +91,7 @@ HANDLERS = (
     Handler(
         "Microsoft.Compute",
         "CustomScriptExtension",
-        ("1.10.15", "1.10.18"),
+        ("1.9.5", "1.10.15", "1.10.18"),
         "Windows",
         "https://aka.ms/VMExtensionCSEWindowsTroubleshoot",
     ),
@@ -195,7 +197,7 @@ class VmExtensions:
             if not value:
                 raise InvalidParameter(f"Required parameter '{key}' is missing (null).", target=key)
         handler = handler_of(publisher, ext_type)
-        if handler is None or not _version_matches(version, handler.versions):
+        if handler is not None and not _version_matches(version, handler.versions):
             raise NotFound(
                 f"Extension with publisher '{publisher}', type '{ext_type}', and type handler version "
                 f"'{version}' could not be found in the extension repository.",
@@ -204,7 +206,7 @@ class VmExtensions:
         with self.store.transaction() as tx:
             vm = self._vm(tx, w.rid)
             os_type = vm.body["properties"]["storageProfile"]["osDisk"]["osType"]
-            if os_type != handler.os_type:
+            if handler is not None and os_type != handler.os_type:
                 raise AzureError(
                     f"The extension '{handler.full_type}' is not supported for the {os_type} operating system.",
                     code="OperationNotAllowed",
@@ -219,8 +221,8 @@ class VmExtensions:
             props_out = shapes.keep(
                 props,
                 {
-                    "publisher": handler.publisher,
-                    "type": handler.type,
+                    "publisher": handler.publisher if handler else publisher,
+                    "type": handler.type if handler else ext_type,
                     "typeHandlerVersion": version,
                     "autoUpgradeMinorVersion": bool(props.get("autoUpgradeMinorVersion", False)),
                 },
@@ -245,9 +247,10 @@ class VmExtensions:
             return Written(final, existing is None, op)
 
     def _link(self, tx: Txn, vm: ResourceRecord, rec: ResourceRecord) -> None:
-        """The VM lists its extensions (``resources`` in its document), kept on write, never on read."""
+        """The VM lists its extensions' documents (``resources`` in its own document), kept on write so that
+        a read of the VM reads nothing else."""
         kept = [r for r in vm.body.get("resources") or [] if r["id"].lower() != rec.id.lower()]
-        vm.body["resources"] = [*kept, {"id": rec.id}]
+        vm.body["resources"] = [*kept, document(rec)]
         self.vms.tracked.save(tx, vm)
 
     def _complete_create(self, tx: Txn, op: OperationRecord) -> Any:
@@ -256,7 +259,14 @@ class VmExtensions:
         vm = self._vm(tx, rec.id)
         props = rec.body["properties"]
         handler = handler_of(props["publisher"], props["type"])
-        assert handler is not None
+        if handler is None:  # not emulated: provisioned, nothing runs
+            rec.internal["instanceView"] = _instance_view(
+                rec, None, 0, "", "", iso(self.clock.now()), props["typeHandlerVersion"]
+            )
+            rec.state = LIFECYCLE.next(rec.state, "done", name=rec.name)
+            self.tracked.save(tx, rec)
+            self._link(tx, vm, rec)
+            return document(rec)
         if not vm_module.internal(vm)["agent"]["ready"]:
             raise AzureError(
                 vm_module.AGENT_NOT_READY.format(vm=vm.name),
@@ -284,6 +294,7 @@ class VmExtensions:
         if code != 0:
             rec.state = LIFECYCLE.next(rec.state, "fail", name=rec.name)
             self.tracked.save(tx, rec)
+            self._link(tx, vm, rec)
             raise Fail(
                 AzureError(
                     f"VM has reported a failure when processing extension '{rec.name}' (publisher "
@@ -296,6 +307,7 @@ class VmExtensions:
             )
         rec.state = LIFECYCLE.next(rec.state, "done", name=rec.name)
         self.tracked.save(tx, rec)
+        self._link(tx, vm, rec)
         return document(rec)
 
     def _create_failed(self, tx: Txn, op: OperationRecord) -> None:
@@ -371,9 +383,31 @@ def _command(settings: Any, protected: Any) -> list[str]:
 
 
 def _instance_view(
-    rec: ResourceRecord, handler: Handler, code: int, out: str, err: str, when: str
+    rec: ResourceRecord,
+    handler: Handler | None,
+    code: int,
+    out: str,
+    err: str,
+    when: str,
+    version: str = "",
 ) -> dict[str, Any]:
     ok = code == 0
+    props = rec.body["properties"]
+    if handler is None:
+        return {
+            "name": rec.name,
+            "type": f"{props['publisher']}.{props['type']}",
+            "typeHandlerVersion": version,
+            "statuses": [
+                {
+                    "code": "ProvisioningState/succeeded",
+                    "level": "Info",
+                    "displayStatus": "Provisioning succeeded",
+                    "message": "azemu does not emulate this extension handler: nothing ran in the guest.",
+                    "time": when,
+                }
+            ],
+        }
     if handler.os_type == "Windows":
         substatuses = [
             {

@@ -74,26 +74,83 @@ def location(sub_id: str, region: dict[str, Any]) -> dict[str, Any]:
 # other namespace is InvalidResourceNamespace. (Well-known namespaces; extend the list as users meet more.)
 AZURE_NAMESPACES = frozenset(
     n.lower()
-    for n in (
-        "Microsoft.AAD Microsoft.Advisor Microsoft.AlertsManagement Microsoft.ApiManagement Microsoft.App "
-        "Microsoft.AppConfiguration Microsoft.Attestation Microsoft.Automation Microsoft.AVS Microsoft.Batch "
-        "Microsoft.Billing Microsoft.BotService Microsoft.Cache Microsoft.Cdn Microsoft.CognitiveServices "
-        "Microsoft.Consumption Microsoft.ContainerInstance Microsoft.ContainerRegistry "
-        "Microsoft.ContainerService Microsoft.CostManagement Microsoft.Databricks Microsoft.DataFactory "
-        "Microsoft.DataLakeStore Microsoft.DataProtection Microsoft.DBforMariaDB Microsoft.DBforMySQL "
-        "Microsoft.DBforPostgreSQL Microsoft.DesktopVirtualization Microsoft.DevCenter Microsoft.DevTestLab "
-        "Microsoft.Devices Microsoft.DocumentDB Microsoft.EventGrid Microsoft.EventHub Microsoft.ExtendedLocation "
-        "Microsoft.Features Microsoft.GuestConfiguration Microsoft.HybridCompute Microsoft.Insights "
-        "Microsoft.KeyVault Microsoft.Kusto Microsoft.Logic Microsoft.MachineLearningServices "
-        "Microsoft.Maintenance Microsoft.ManagedIdentity Microsoft.ManagedServices Microsoft.Management "
-        "Microsoft.Maps Microsoft.Marketplace Microsoft.Monitor Microsoft.NetApp Microsoft.Notebooks "
-        "Microsoft.OperationalInsights Microsoft.OperationsManagement Microsoft.Portal Microsoft.PolicyInsights "
-        "Microsoft.RecoveryServices Microsoft.RedHatOpenShift Microsoft.Relay Microsoft.ResourceGraph "
-        "Microsoft.ResourceHealth Microsoft.Search Microsoft.Security Microsoft.SecurityInsights "
-        "Microsoft.ServiceBus Microsoft.ServiceFabric Microsoft.SignalRService Microsoft.Sql "
-        "Microsoft.SqlVirtualMachine Microsoft.Storage Microsoft.StorageSync Microsoft.StreamAnalytics "
-        "Microsoft.Synapse Microsoft.VirtualMachineImages Microsoft.Web"
-    ).split()
+    for n in [
+        "Microsoft.AAD",
+        "Microsoft.Advisor",
+        "Microsoft.AlertsManagement",
+        "Microsoft.ApiManagement",
+        "Microsoft.App",
+        "Microsoft.AppConfiguration",
+        "Microsoft.Attestation",
+        "Microsoft.Automation",
+        "Microsoft.AVS",
+        "Microsoft.Batch",
+        "Microsoft.Billing",
+        "Microsoft.BotService",
+        "Microsoft.Cache",
+        "Microsoft.Cdn",
+        "Microsoft.CognitiveServices",
+        "Microsoft.Consumption",
+        "Microsoft.ContainerInstance",
+        "Microsoft.ContainerRegistry",
+        "Microsoft.ContainerService",
+        "Microsoft.CostManagement",
+        "Microsoft.Databricks",
+        "Microsoft.DataFactory",
+        "Microsoft.DataLakeStore",
+        "Microsoft.DataProtection",
+        "Microsoft.DBforMariaDB",
+        "Microsoft.DBforMySQL",
+        "Microsoft.DBforPostgreSQL",
+        "Microsoft.DesktopVirtualization",
+        "Microsoft.DevCenter",
+        "Microsoft.DevTestLab",
+        "Microsoft.Devices",
+        "Microsoft.DocumentDB",
+        "Microsoft.EventGrid",
+        "Microsoft.EventHub",
+        "Microsoft.ExtendedLocation",
+        "Microsoft.Features",
+        "Microsoft.GuestConfiguration",
+        "Microsoft.HybridCompute",
+        "Microsoft.Insights",
+        "Microsoft.KeyVault",
+        "Microsoft.Kusto",
+        "Microsoft.Logic",
+        "Microsoft.MachineLearningServices",
+        "Microsoft.Maintenance",
+        "Microsoft.ManagedIdentity",
+        "Microsoft.ManagedServices",
+        "Microsoft.Management",
+        "Microsoft.Maps",
+        "Microsoft.Marketplace",
+        "Microsoft.Monitor",
+        "Microsoft.NetApp",
+        "Microsoft.Notebooks",
+        "Microsoft.OperationalInsights",
+        "Microsoft.OperationsManagement",
+        "Microsoft.Portal",
+        "Microsoft.PolicyInsights",
+        "Microsoft.RecoveryServices",
+        "Microsoft.RedHatOpenShift",
+        "Microsoft.Relay",
+        "Microsoft.ResourceGraph",
+        "Microsoft.ResourceHealth",
+        "Microsoft.Search",
+        "Microsoft.Security",
+        "Microsoft.SecurityInsights",
+        "Microsoft.ServiceBus",
+        "Microsoft.ServiceFabric",
+        "Microsoft.SignalRService",
+        "Microsoft.Sql",
+        "Microsoft.SqlVirtualMachine",
+        "Microsoft.Storage",
+        "Microsoft.StorageSync",
+        "Microsoft.StreamAnalytics",
+        "Microsoft.Synapse",
+        "Microsoft.VirtualMachineImages",
+        "Microsoft.Web",
+    ]
 )
 
 
