@@ -361,6 +361,15 @@ class Disks:
         client: dict[str, str] | None = None,
     ) -> ResourceRecord:
         opt = option.lower()
+        for where, des in (
+            ("encryption.diskEncryptionSetId", (props.get("encryption") or {}).get("diskEncryptionSetId")),
+            (
+                "securityProfile.secureVMDiskEncryptionSetId",
+                (props.get("securityProfile") or {}).get("secureVMDiskEncryptionSetId"),
+            ),
+        ):
+            if des:  # azemu serves no disk encryption sets: any id names one that does not exist
+                raise NotFound(f"Disk encryption set {des} was not found.", code="NotFound", target=where)
         tags = dict(body.get("tags") or {})
         doc: dict[str, Any] = {"tags": tags, "sku": {"name": sku, "tier": sku.split("_")[0]}}
         if body.get("zones"):
@@ -453,8 +462,13 @@ class Disks:
                 "are Empty, Copy, Restore and FromImage.",
                 target="createOption",
             )
-        # every property the client sent is kept, under what the platform computed
-        doc["properties"] = shapes.keep(props, doc["properties"])
+        # every property the client sent is kept, under what the platform computed; its defaults give way
+        computed = doc["properties"]
+        for key in _DEFAULTS:
+            if key in props and key in computed:
+                computed[key] = shapes.keep(computed[key], props[key])
+        doc["properties"] = shapes.keep(props, computed)
+        doc.update({k: body[k] for k in ("extendedLocation",) if k in body})
         rec = self.tracked.new_record(tx, rid, full_type, loc, doc, state="Unattached")
         if guest is not None:
             self.content.save_guest(tx, rec.key, guest)
@@ -644,6 +658,10 @@ class Disks:
         if rec.internal["sas"]["expiresAt"] <= self.clock.now():
             raise AzureError("Signed expiry time has passed.", code="AuthenticationFailed", status=403)
         return rec
+
+
+# what a new disk gets unless the client says otherwise
+_DEFAULTS = ("encryption", "networkAccessPolicy", "publicNetworkAccess", "supportedCapabilities")
 
 
 def _platform_ref(image_id: str) -> dict[str, str]:

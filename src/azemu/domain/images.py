@@ -253,6 +253,7 @@ class Images:
             }
         # every property the client sent is kept under what capture computed
         doc = {"tags": dict(body.get("tags") or {}), "properties": shapes.keep(props, out)}
+        doc.update({k: body[k] for k in ("extendedLocation",) if k in body})
         internal = {"source": source_key, "dataSources": data_sources}
         return self.tracked.new_record(tx, rid, TYPE, loc, doc, state=LIFECYCLE.initial, internal=internal)
 

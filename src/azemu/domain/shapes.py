@@ -203,7 +203,9 @@ def writable_leaves(shape: SpecShape, api_version: str = "") -> list[tuple[str, 
             while t[0] in "[{" and t != "{string}":
                 path += "[]" if t[0] == "[" else ".*"
                 t = t[1:-1]
-            if t.startswith("M:") and t[2:] not in seen and models().models[t[2:]]:
+            if t.startswith("M:") and t[2:] in seen:
+                continue  # a model met again below itself (a public IP's linked public IP ...)
+            if t.startswith("M:") and models().models[t[2:]]:
                 walk(t[2:], path, (*seen, t[2:]))
             else:
                 out.append((path, prop))
@@ -227,7 +229,7 @@ def keep(given: Any, computed: Any) -> Any:
             out[key] = keep(value, computed[key]) if key in computed else value
         return out
     if isinstance(computed, list) and isinstance(given, list) and given:
-        return _keep_items(given, computed)
+        return _keep_items(given, computed) if computed else given
     return computed
 
 

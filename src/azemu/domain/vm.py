@@ -385,6 +385,9 @@ class VirtualMachines:
             k: v for k, v in storage.items() if k not in ("imageReference", "osDisk", "dataDisks")
         }
         given["hardwareProfile"] = props.get("hardwareProfile") or {}
+        given["networkProfile"] = {
+            k: v for k, v in (props.get("networkProfile") or {}).items() if k != "networkInterfaces"
+        }
         doc = shapes.keep(
             _top_level(body),
             {"tags": dict(body.get("tags") or {}), "properties": shapes.keep(given, props_out)},
@@ -446,6 +449,14 @@ class VirtualMachines:
                 raise NotFound(f"{noun} {ref} cannot be found.", target=key)
 
     def _attach_nics(self, tx: Txn, props: dict[str, Any], vm_id: str) -> Sequence[dict[str, Any]]:
+        network = props.get("networkProfile") or {}
+        if network.get("networkInterfaceConfigurations") or network.get("networkApiVersion"):
+            raise InvalidParameter(
+                "Network interface configurations (networkApiVersion), which have the platform create a VM's "
+                "network interfaces, are not served by azemu: create the network interface and name it in "
+                "networkProfile.networkInterfaces.",
+                target="networkProfile.networkInterfaceConfigurations",
+            )
         nics_out = []
         for nic_ref in (props.get("networkProfile") or {}).get("networkInterfaces") or []:
             self.network.attach(tx, nic_ref["id"], vm_id)
