@@ -455,3 +455,60 @@ def test_custom_script_runs_in_the_guest_and_failures_are_azures(azemu, c, base)
         },
     )
     assert status == 404 and "could not be found in the extension repository" in err["error"]["message"]
+
+
+def test_windows_custom_script_and_run_command_handlers(azemu, c, base):
+    vmkit.windows_vm(c, RG, "winext")
+    status, _, _ = call(
+        azemu,
+        "PUT",
+        f"{base}/virtualMachines/winext/extensions/cse",
+        {
+            "location": "eastus",
+            "properties": {
+                "publisher": "Microsoft.Compute",
+                "type": "CustomScriptExtension",
+                "typeHandlerVersion": "1.10",
+                "protectedSettings": {"commandToExecute": "Set-Content -Path C:\\cse.txt -Value from-cse"},
+            },
+        },
+    )
+    assert status == 201
+    result = vmkit.run(c, RG, "winext", "Get-Content C:\\cse.txt", windows=True)
+    assert "from-cse" in result.value[0].message
+    status, _, _ = call(
+        azemu,
+        "PUT",
+        f"{base}/virtualMachines/winext/extensions/rc",
+        {
+            "location": "eastus",
+            "properties": {
+                "publisher": "Microsoft.CPlat.Core",
+                "type": "RunCommandWindows",
+                "typeHandlerVersion": "1.1",
+                "settings": {"script": ["Write-Output 'hello from run command'"]},
+            },
+        },
+    )
+    assert status == 201
+    _, ext, _ = call(
+        azemu, "GET", f"{base}/virtualMachines/winext/extensions/rc", query="&$expand=instanceView"
+    )
+    stdout = ext["properties"]["instanceView"]["substatuses"][0]
+    assert (
+        stdout["code"] == "ComponentStatus/StdOut/succeeded" and "hello from run command" in stdout["message"]
+    )
+    status, err, _ = call(
+        azemu,
+        "PUT",
+        f"{base}/virtualMachines/winext/extensions/wrongos",
+        {
+            "location": "eastus",
+            "properties": {
+                "publisher": "Microsoft.Azure.Extensions",
+                "type": "CustomScript",
+                "typeHandlerVersion": "2.1",
+            },
+        },
+    )
+    assert status == 409 and err["error"]["code"] == "OperationNotAllowed"
