@@ -176,7 +176,7 @@ VM_TEMPLATE = template(
 
 
 def test_waves_run_on_azemus_clock(slow):
-    server, client = slow
+    _, client = slow
     poller = client.deployments.begin_create_or_update("slowRG", "waves", deployment(VM_TEMPLATE))
     first = client.deployments.get("slowRG", "waves").properties.provisioning_state
     assert first in ("Accepted", "Running")

@@ -281,13 +281,7 @@ def wait(
                 raise AzureCallError(404, "OperationNotFound", f"No operation '{sorted(missing)[0]}'.")
         else:
             ops = [o for o in ops if not _finished(o)]
-        names = [o["name"] for o in ops]
-        if advance and ops:
-            clock = client.admin("GET", "/clock")
-            ahead = max(_ts(o.get("dueTime")) for o in ops) - _ts(clock["now"])
-            if ahead > 0:
-                client.admin("POST", "/clock", {"advance": ahead})
-        final = _follow(client, names, timeout)
+        final = _follow(client, [o["name"] for o in ops], timeout, advance)
     emit(final, output, _ops_table)
     failed = [o for o in final if o.get("status") in ("Failed", "Canceled")]
     for o in failed:
@@ -299,13 +293,18 @@ def wait(
         raise typer.Exit(1)
 
 
-def _follow(client: Client, names: list[str], timeout: float) -> list[dict[str, Any]]:
+def _follow(client: Client, names: list[str], timeout: float, advance: bool) -> list[dict[str, Any]]:
+    """Poll until the operations end; with ``advance``, move the clock to the latest due time whenever an
+    operation is due later (again if one is rescheduled, as a hung script or a replication wave is)."""
     deadline = time.monotonic() + timeout
     with _progress() as progress:
         tasks: dict[str, Any] = {}
         while True:
             by_name = {o["name"]: o for o in _operations(client) if o["name"] in names}
             now = _ts(client.admin("GET", "/clock")["now"])
+            due_later = [_ts(o.get("dueTime")) for o in by_name.values() if not _finished(o)]
+            if advance and due_later and max(due_later) > now:
+                now = _ts(client.admin("POST", "/clock", {"advance": max(due_later) - now})["now"])
             for name in names:
                 op = by_name[name]
                 start, due = _ts(op.get("startTime")), _ts(op.get("dueTime"))

@@ -134,10 +134,8 @@ def ensure_az_login(az: str, data: DataDir, port: int) -> dict[str, str]:
             az,
             "login",
             "--service-principal",
-            "-u",
-            d.client_id,
-            "-p",
-            d.client_secret,
+            f"--username={d.client_id}",
+            f"--password={d.client_secret}",  # the '=' form: a generated secret may start with '-'
             "--tenant",
             d.tenant_id,
             "-o",
