@@ -22,6 +22,8 @@ SERVED = {
     "Microsoft.Resources/resourceGroups",
     "Microsoft.Resources/deployments",
     "Microsoft.Compute/virtualMachines",
+    "Microsoft.Compute/virtualMachines/extensions",
+    "Microsoft.Compute/availabilitySets",
     "Microsoft.Compute/disks",
     "Microsoft.Compute/snapshots",
     "Microsoft.Compute/images",
@@ -76,7 +78,7 @@ def test_cascade_deletes_users_and_children_first(emu, user, used):
 @pytest.mark.parametrize(
     ("rid", "error"),
     [
-        (f"{BASE}/Microsoft.Compute/availabilitySets/as", InvalidResourceType),
+        (f"{BASE}/Microsoft.Compute/proximityPlacementGroups/ppg", InvalidResourceType),
         (f"{BASE}/Microsoft.Banana/things/x", InvalidResourceNamespace),
     ],
 )

@@ -9,6 +9,7 @@ from azemu.clock.clock import Clock
 from azemu.clock.faults import FaultRegistry
 from azemu.domain.activitylog import ActivityLog
 from azemu.domain.autoscale import Autoscale
+from azemu.domain.availability_sets import AvailabilitySets
 from azemu.domain.content import DiskContent
 from azemu.domain.deployments import Deployments
 from azemu.domain.disks import Disks
@@ -25,6 +26,7 @@ from azemu.domain.resourcegroups import ResourceGroups
 from azemu.domain.resources import Resources
 from azemu.domain.tenancy import Defaults, Tenancy
 from azemu.domain.vm import VirtualMachines
+from azemu.domain.vm_extensions import VmExtensions
 from azemu.domain.vmss import ScaleSets
 from azemu.domain.vmss_upgrades import Upgrades
 from azemu.domain.vmss_vms import ScaleSetVms
@@ -87,6 +89,10 @@ class Emulator:
             textbook=textbook,
         )
         self.guest_sessions = GuestSessions(self.store, self.clock, self.vms)
+        self.availability_sets = AvailabilitySets(self.store, self.clock, self.resource_groups, self.kinds)
+        self.vms.availability_sets = self.availability_sets
+        self.vm_extensions = VmExtensions(self.store, self.clock, self.vms, self.operations, self.kinds)
+        self.vms.extensions = self.vm_extensions
         self.images = Images(
             self.store,
             self.clock,
@@ -136,6 +142,7 @@ class Emulator:
             self.activity_log,
             self.kinds,
         )
+        self.disks.gallery = self.gallery_versions
         self.deployments = Deployments(
             self.store, self.clock, self.resource_groups, self.operations, self.kinds, loose=self.loose
         )

@@ -4,6 +4,8 @@ the disk store and the guest personality, and decides what the platform says abo
 
 from __future__ import annotations
 
+import base64
+import binascii
 import builtins
 import dataclasses
 import uuid
@@ -72,6 +74,10 @@ class Agent(TypedDict):
 class VmInternal(TypedDict, total=False):
     """What the platform knows of a VM and never shows as such (``ResourceRecord.internal``)."""
 
+    userData: str  # base64; shown only with ``$expand=userData``
+    domains: list[int]  # [update domain, fault domain] in its availability set
+    hibernated: bool  # the last deallocate hibernated the guest
+
     agent: Agent  # the VM agent's last report
     oobe: bool  # Windows waits at the out-of-box screen
     busy: str | None  # the Run Command operation in progress
@@ -115,6 +121,9 @@ class VirtualMachines:
         self.network = network
         self.table: StateTable = KIND.lifecycle_for(textbook)
         self.images: Any = None  # managed images (set by the emulator): a source for new VMs
+        self.availability_sets: Any = None  # availability sets (set by the emulator)
+        self.extensions: Any = None  # VM extensions (set by the emulator)
+        self.registry = registry
         self.gallery: Any = None  # gallery image versions (set by the emulator): a source for new VMs
         operations.register(KIND.op("create"), self._complete_create, on_failure=self._create_failed)
         for action in POWER_ACTIONS:
@@ -132,11 +141,29 @@ class VirtualMachines:
         )
         return Written(rec, created, op)
 
-    def document(self, rec: ResourceRecord, instance_view: dict[str, Any] | None = None) -> dict[str, Any]:
-        return vm_views.document(self.table, rec, instance_view)
+    def document(
+        self, rec: ResourceRecord, instance_view: dict[str, Any] | None = None, *, user_data: bool = False
+    ) -> dict[str, Any]:
+        return vm_views.document(self.table, rec, instance_view, user_data=user_data)
 
     def instance_view(self, rec: ResourceRecord, subscription_ids: Sequence[str]) -> dict[str, Any]:
-        return vm_views.instance_view(self.table, rec, self.identity_conflicts(subscription_ids))
+        view = vm_views.instance_view(self.table, rec, self.identity_conflicts(subscription_ids))
+        if self.extensions is not None and rec.body.get("resources"):
+            with self.store.read() as tx:
+                view["extensions"] = self.extensions.instance_views(tx, rec)
+            view["vmAgent"]["extensionHandlers"] = [
+                {
+                    "type": e["type"],
+                    "typeHandlerVersion": e["typeHandlerVersion"],
+                    "status": {
+                        "code": "ProvisioningState/succeeded",
+                        "level": "Info",
+                        "displayStatus": "Ready",
+                    },
+                }
+                for e in view["extensions"]
+            ]
+        return view
 
     # helpers -----------------------------------------------------------------------------------------
     def _ctx(self, rec: ResourceRecord) -> ExecContext:
@@ -212,6 +239,13 @@ class VirtualMachines:
         size = (props.get("hardwareProfile") or {}).get("vmSize")
         if size:
             rec.body["properties"]["hardwareProfile"]["vmSize"] = size
+        if "userData" in props:
+            internal(rec)["userData"] = _user_data(props["userData"])
+        # what the platform owns is changed only by the rules above; every other property the client
+        # sends replaces the stored one (shapes.keep: the new value wins, what it leaves out stays)
+        given = {k: v for k, v in props.items() if k not in _OWNED}
+        rec.body["properties"] = shapes.keep(rec.body["properties"], given)
+        rec.body.update(shapes.keep(rec.body, _top_level(body)))
         self.tracked.save(tx, rec)
         return rec
 
@@ -250,8 +284,18 @@ class VirtualMachines:
             raise InvalidParameter(
                 "Required parameter 'hardwareProfile.vmSize' is missing (null).", target="vmSize"
             )
+        user_data = _user_data(props["userData"]) if "userData" in props else None
+        self._check_references(tx, props)
         storage = props.get("storageProfile") or {}
         os_disk_in = dict(storage.get("osDisk") or {})
+        for i, d in enumerate([os_disk_in, *(storage.get("dataDisks") or [])]):
+            blob = "vhd" if d.get("vhd") else "image" if d.get("image") else None
+            if blob is not None:
+                raise InvalidParameter(
+                    "Blob-based (unmanaged) disks are not served by azemu, which serves no storage accounts: "
+                    "give a managed disk (managedDisk) instead.",
+                    target=f"storageProfile.{'osDisk' if i == 0 else f'dataDisks[{i - 1}]'}.{blob}",
+                )
         image_ref = storage.get("imageReference")
         option = str(os_disk_in.get("createOption") or ("FromImage" if image_ref else "")).lower()
         os_profile_in = props.get("osProfile")
@@ -340,22 +384,25 @@ class VirtualMachines:
         data_disks = self._data_disks(
             tx, storage.get("dataDisks") or [], image_specs, data_creation, p, loc, rid, str(size)
         )
-        os_disk_out = {
-            "osType": os_type,
-            "name": disk_name,
-            "createOption": create_option,
-            "caching": caching,
-            "managedDisk": {"storageAccountType": sku, "id": disk_id},
-            "deleteOption": delete_option,
-            "diskSizeGB": size_gb,
-        }
+        os_disk_out = shapes.keep(
+            os_disk_in,
+            {
+                "osType": os_type,
+                "name": disk_name,
+                "createOption": create_option,
+                "caching": caching,
+                "managedDisk": {"storageAccountType": sku, "id": disk_id},
+                "deleteOption": delete_option,
+                "diskSizeGB": size_gb,
+            },
+        )
         storage_out: dict[str, Any] = {
             "osDisk": os_disk_out,
             "dataDisks": data_disks,
-            "diskControllerType": "SCSI",
+            "diskControllerType": storage.get("diskControllerType") or "SCSI",
         }
         if image_out is not None:
-            storage_out = {"imageReference": image_out, **storage_out}
+            storage_out = {"imageReference": shapes.keep(image_ref, image_out), **storage_out}
         props_out: dict[str, Any] = {
             "hardwareProfile": {"vmSize": size},
             "storageProfile": storage_out,
@@ -371,14 +418,27 @@ class VirtualMachines:
             props_out["osProfile"] = osprofile.public_view(
                 {**os_profile_in, "computerName": os_profile_in.get("computerName") or p.name}, os_type
             )
-        if props.get("diagnosticsProfile"):
-            props_out["diagnosticsProfile"] = props["diagnosticsProfile"]
         props_out["hyperVGeneration"] = hyper_v
         if props.get("virtualMachineScaleSet"):
             props_out["virtualMachineScaleSet"] = props["virtualMachineScaleSet"]
-        doc = {"tags": dict(body.get("tags") or {}), "properties": props_out}
-        if body.get("zones"):
-            doc["zones"] = body["zones"]
+        # every property the client sent is kept (shapes.keep), under what the platform computed
+        given = {k: v for k, v in props.items() if k not in _OWNED}
+        given["storageProfile"] = {
+            k: v for k, v in storage.items() if k not in ("imageReference", "osDisk", "dataDisks")
+        }
+        given["hardwareProfile"] = props.get("hardwareProfile") or {}
+        given["networkProfile"] = {
+            k: v for k, v in (props.get("networkProfile") or {}).items() if k != "networkInterfaces"
+        }
+        doc = shapes.keep(
+            _top_level(body),
+            {"tags": dict(body.get("tags") or {}), "properties": shapes.keep(given, props_out)},
+        )
+        if user_data is not None:
+            emu["userData"] = user_data
+        avset = (props.get("availabilitySet") or {}).get("id")
+        if avset and self.availability_sets is not None:
+            emu["domains"] = list(self.availability_sets.join(tx, str(avset), rid))
         return self.tracked.new_record(
             tx,
             rid,
@@ -413,7 +473,37 @@ class VirtualMachines:
         emu["firstBoot"] = {"source": "specialized"}
         emu["osState"] = "specialized"
 
+    # resources a VM may name; one azemu does not serve cannot exist, and is answered as Azure answers a
+    # reference to a resource that does not exist
+    _REFERENCES = (
+        ("availabilitySet", "Availability Set"),
+        ("proximityPlacementGroup", "Proximity Placement Group"),
+        ("host", "Dedicated Host"),
+        ("hostGroup", "Dedicated Host Group"),
+        ("virtualMachineScaleSet", "Virtual Machine Scale Set"),
+    )
+
+    def _check_references(self, tx: Txn, props: dict[str, Any]) -> None:
+        refs = [(key, noun, (props.get(key) or {}).get("id")) for key, noun in self._REFERENCES]
+        group = ((props.get("capacityReservation") or {}).get("capacityReservationGroup") or {}).get("id")
+        refs.append(("capacityReservation.capacityReservationGroup", "Capacity Reservation Group", group))
+        for key, noun, ref in refs:
+            if not ref:
+                continue
+            p = ids.parse(str(ref))
+            found = tx.get_resource(ids.key_of(str(ref))) if p is not None else None
+            if found is None or p is None or self.registry.get(p.full_type) is None:
+                raise NotFound(f"{noun} {ref} cannot be found.", target=key)
+
     def _attach_nics(self, tx: Txn, props: dict[str, Any], vm_id: str) -> Sequence[dict[str, Any]]:
+        network = props.get("networkProfile") or {}
+        if network.get("networkInterfaceConfigurations") or network.get("networkApiVersion"):
+            raise InvalidParameter(
+                "Network interface configurations (networkApiVersion), which have the platform create a VM's "
+                "network interfaces, are not served by azemu: create the network interface and name it in "
+                "networkProfile.networkInterfaces.",
+                target="networkProfile.networkInterfaceConfigurations",
+            )
         nics_out = []
         for nic_ref in (props.get("networkProfile") or {}).get("networkInterfaces") or []:
             self.network.attach(tx, nic_ref["id"], vm_id)
@@ -464,10 +554,23 @@ class VirtualMachines:
             tx.put_resource(rec)
 
     # power -------------------------------------------------------------------------------------------
-    def begin_power(self, rid: str, action: str, tenant_id: str | None) -> OperationRecord:
+    def begin_power(
+        self, rid: str, action: str, tenant_id: str | None, *, hibernate: bool = False
+    ) -> OperationRecord:
         with self.store.transaction() as tx:
             rec = self.tracked.require(tx, rid)
+            if hibernate:
+                caps = rec.body["properties"].get("additionalCapabilities") or {}
+                if not caps.get("hibernationEnabled"):
+                    raise AzureError(
+                        f"Hibernation is not enabled on Virtual Machine '{rec.name}'. Hibernation can be enabled "
+                        "only when the VM is created or deallocated, with "
+                        "'additionalCapabilities.hibernationEnabled' set to true.",
+                        code="OperationNotAllowed",
+                        status=409,
+                    )
             self._transition(rec, action)
+            internal(rec)["hibernated"] = hibernate
             self.tracked.save(tx, rec)
             return self.operations.start_for(
                 tx, rec, kind=KIND.op(action), family=FAMILY, tenant_id=tenant_id
@@ -659,6 +762,11 @@ class VirtualMachines:
                     self.disks.remove_now(tx, disk_id)
                 else:
                     self.disks.set_state(tx, disk_id, "detach")
+        avset = (props.get("availabilitySet") or {}).get("id")
+        if avset and self.availability_sets is not None:
+            self.availability_sets.leave(tx, avset, rec.id)
+        for child in tx.list_resources(parent_key=rec.key):  # its extensions go with it
+            tx.delete_resource(child.key)
         for nic in props["networkProfile"]["networkInterfaces"]:
             self.network.detach(tx, nic["id"])
             if str((nic.get("properties") or {}).get("deleteOption", "Detach")).lower() == "delete":
@@ -793,7 +901,7 @@ class VirtualMachines:
         sku: str,
         size_gb: int,
     ) -> dict[str, Any]:
-        return {
+        computed = {
             "lun": lun,
             "name": name,
             "createOption": option,
@@ -801,8 +909,10 @@ class VirtualMachines:
             "managedDisk": {"storageAccountType": sku, "id": disk_id},
             "deleteOption": d.get("deleteOption") or "Detach",
             "diskSizeGB": size_gb,
-            "toBeDetached": False,
+            "toBeDetached": bool(d.get("toBeDetached", False)),
         }
+        out: dict[str, Any] = shapes.keep(d, computed)
+        return out
 
     def identity_conflicts(self, subscription_ids: Sequence[str]) -> builtins.list[dict[str, Any]]:
         """VMs of these subscriptions sharing a SID, machine-id, SSH host key or computer name."""
@@ -827,6 +937,36 @@ class VirtualMachines:
         with self.store.read() as tx:
             rec = self.tracked.require(tx, rid)
             return self._guest(tx, rec)
+
+
+# what the VM's own rules build from the request (storageProfile's disks and image, NICs, osProfile's
+# public view, userData kept apart); every other property is stored as the client sent it
+_OWNED = ("storageProfile", "networkProfile", "osProfile", "hardwareProfile", "userData")
+# top-level ARM properties besides location, tags and properties, kept as sent
+_TOP_LEVEL = ("identity", "plan", "zones", "extendedLocation", "placement")
+
+
+def _top_level(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: body[k] for k in _TOP_LEVEL if k in body}
+
+
+USER_DATA_MAX = 87384
+
+
+def _user_data(value: Any) -> str:
+    """``userData`` as Azure accepts it: base64, at most 87384 characters."""
+    text = str(value)
+    try:
+        base64.b64decode(text, validate=True)
+        ok = len(text) <= USER_DATA_MAX
+    except (binascii.Error, ValueError):
+        ok = False
+    if not ok:
+        raise InvalidParameter(
+            f"UserData must be in Base64 encoding and with a maximum length of {USER_DATA_MAX} characters.",
+            target="userData",
+        )
+    return text
 
 
 def run_command_output(outcome: dict[str, Any]) -> dict[str, Any]:

@@ -324,6 +324,12 @@ class ScaleSets:
         os_disk.setdefault("diskSizeGB", src.size_gb)
         storage["osDisk"] = os_disk
         storage.setdefault("diskControllerType", "SCSI")
+        for config in (profile.get("networkProfile") or {}).get("networkInterfaceConfigurations") or []:
+            cprops = config.setdefault("properties", {})  # what the Compute RP fills in, as it answers
+            cprops.setdefault("dnsSettings", {"dnsServers": []})
+            cprops.setdefault("enableAcceleratedNetworking", False)
+            for ipc in cprops.get("ipConfigurations") or []:
+                ipc.setdefault("properties", {}).setdefault("privateIPAddressVersion", "IPv4")
         emu["model"] = profile
 
     # update ------------------------------------------------------------------------------------------

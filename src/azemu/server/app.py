@@ -34,6 +34,7 @@ from azemu.domain.emulator import Emulator
 from azemu.domain.errors import (
     AzureError,
     InternalServerError,
+    InvalidResourceNamespace,
     InvalidResourceType,
     MethodNotAllowed,
     NotFound,
@@ -110,6 +111,23 @@ class Companion(Protocol):
 
     async def settle(self) -> None:
         """Catch up now, so that an answer never reports what the companion does not serve yet."""
+
+
+def unregistered_namespace(ns: str) -> AzureError:
+    """What ARM answers for a namespace the subscription is not registered for: azemu serves no other."""
+    message = (
+        f"The subscription is not registered to use namespace '{ns}'. See https://aka.ms/rps-not-found for how "
+        "to register subscriptions."
+    )
+    return AzureError(
+        message,
+        code="MissingSubscriptionRegistration",
+        status=409,
+        details=[{"code": "MissingSubscriptionRegistration", "target": ns, "message": message}],
+        additional_info=[
+            {"type": "azemu", "info": {"message": f"azemu does not serve '{ns}': see docs/served.md."}}
+        ],
+    )
 
 
 class RequestIds:
@@ -368,19 +386,16 @@ class AzemuApp:
             i = lowered.index("providers")
             if i + 1 < len(parts):
                 ns = parts[i + 1]
+                if ns.lower() in resource_views.AZURE_NAMESPACES:
+                    raise unregistered_namespace(ns)
                 if ns.lower() not in resource_views.namespaces():
-                    raise NotFound(
-                        f"The resource namespace '{ns}' is invalid. azemu does not serve it: see docs/served.md "
-                        "for what it serves.",
-                        code="InvalidResourceNamespace",
-                        status=400,
-                    )
+                    raise InvalidResourceNamespace(f"The resource namespace '{ns}' is invalid.", status=400)
                 rest = parts[i + 2 :]
                 types = rest[0::2]
-                if types and self.emulator.kinds.get(
-                    f"{ns}/{'/'.join(types[:-1] if len(rest) % 2 else types)}"
-                ):
-                    served = f"{ns}/{'/'.join(types[:-1] if len(rest) % 2 else types)}"
+                # {type}/{name}/{type}/{name}... : an odd count ends with an action (or a list of a type)
+                named = types[:-1] if len(rest) % 2 else types
+                if named and self.emulator.kinds.get(f"{ns}/{'/'.join(named)}"):
+                    served = f"{ns}/{'/'.join(named)}"
                     action = rest[-1] if len(rest) % 2 else req.method
                     raise NotFound(
                         f"The action '{action}' on resource type '{served}' is not served by azemu (see "
@@ -389,8 +404,7 @@ class AzemuApp:
                     )
                 rtype = "/".join(types) if types else ""
                 raise InvalidResourceType(
-                    f"The resource type '{rtype}' could not be found in the namespace '{ns}' for api version "
-                    f"'{req.query.get('api-version', '')}'. azemu does not serve it: see docs/served.md for what "
-                    "it serves."
+                    f"The resource type '{rtype}' could not be found in the namespace '{ns}': azemu does not "
+                    "serve it (see docs/served.md for what it serves)."
                 )
         raise NotFound(f"The requested URI '{req.path}' does not exist.", code="NotFound")
