@@ -19,3 +19,6 @@ class Settings:
     rules: str = "azure"
     log_level: str = "info"
     access_log: bool = True
+    proxy_port: int = 0  # azemu as an HTTPS proxy for Azure's own hosts (docs/tools.md); 0: off
+    ssh_port: int = 0  # where guests' SSH is served on their loopback addresses; 0: off
+    ssh_idle_timeout: float = 1800.0  # an SSH session with no command or transfer this long is closed

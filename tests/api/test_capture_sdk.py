@@ -112,10 +112,16 @@ def test_vms_from_a_deprovisioned_image_get_fresh_identities(azemu, c):
     assert "builder" in ia["users"] and "azureuser" not in ia["users"]
     # waagent alone does not reset machine-id on Debian: the clones share it, and azemu says so
     assert ia["machineId"] == ib["machineId"]
-    assert any(
-        s.code == "AzEmu/IdentityConflict/machineId"
+    conflict = next(
+        s
         for s in c.compute.virtual_machines.instance_view(RG, "clone-a").statuses
+        if s.code == "AzEmu/IdentityConflict/machineId"
     )
+    # the warning names the shared value, its real cause (waagent keeps machine-id) and the fix
+    assert ia["machineId"].strip() in conflict.message and "/etc/machine-id" in conflict.message
+    assert "waagent -deprovision' does not clear it" in conflict.message
+    assert "not generalized inside the guest" not in conflict.message
+    assert "truncate -s 0 /etc/machine-id" in conflict.message
 
 
 def test_vm_from_image_survives_image_delete_and_gc_reclaims(azemu, c):

@@ -128,7 +128,7 @@ def test_complete_mode_deletes_what_the_template_does_not_hold(dep, azemu):
 
 def test_an_unknown_type_or_api_version_fails_preflight(dep):
     tpl = template([
-        {"type": "Microsoft.Compute/virtualMachineScaleSets", "apiVersion": "2024-07-01", "name": "ss", "location": "eastus"},
+        {"type": "Microsoft.Compute/proximityPlacementGroups", "apiVersion": "2024-07-01", "name": "ppg", "location": "eastus"},
         {**nsg("n"), "apiVersion": "1999-01-01"},
     ])  # fmt: skip
     with pytest.raises(HttpResponseError) as info:

@@ -154,11 +154,15 @@ def test_generation_mismatch_and_busy_vm(azemu):
     c = vmkit.clients(azemu)
     vmkit.ensure_group(c, "troubleRG")
     vmkit.linux_vm(c, "troubleRG", "gen2VM", vmkit.DEBIAN12)  # 12-gen2
+    gen1 = vmkit.ImageReference(publisher="Debian", offer="debian-12", sku="12", version="latest")
+    vmkit.linux_vm(c, "troubleRG", "gen1VM", gen1)
     vmkit.linux_vm(c, "troubleRG", "busyVM", vmkit.UBUNTU2204)
     for args in (
         ("vm", "deallocate", "-g", "troubleRG", "-n", "gen2VM"),
         ("vm", "generalize", "-g", "troubleRG", "-n", "gen2VM"),
-        ("image", "create", "-g", "troubleRG", "-n", "gen2Image", "--source", "gen2VM"),
+        ("vm", "deallocate", "-g", "troubleRG", "-n", "gen1VM"),
+        ("vm", "generalize", "-g", "troubleRG", "-n", "gen1VM"),
+        ("image", "create", "-g", "troubleRG", "-n", "gen1Image", "--source", "gen1VM"),
         ("sig", "create", "-g", "troubleRG", "-r", "troubleGallery"),
         (
             "sig", "image-definition", "create", "-g", "troubleRG", "-r", "troubleGallery", "-i", "gen2Def",
@@ -167,13 +171,14 @@ def test_generation_mismatch_and_busy_vm(azemu):
         ),
     ):  # fmt: skip
         assert azemu.az(*args, "-o", "none").returncode == 0
-    assert azemu.az_json("image", "show", "-g", "troubleRG", "-n", "gen2Image")["hyperVGeneration"] == "V1"
-    refused = azemu.az(
+    at_image = azemu.az("image", "create", "-g", "troubleRG", "-n", "gen2Image", "--source", "gen2VM")
+    assert at_image.returncode != 0
+    at_gallery = azemu.az(
         "sig", "image-version", "create", "-g", "troubleRG", "-r", "troubleGallery", "-i", "gen2Def",
-        "-e", "1.0.0", "--managed-image", "gen2Image",
+        "-e", "1.0.0", "--managed-image", "gen1Image",
     )  # fmt: skip
-    assert refused.returncode != 0
-    assert_quoted("gen1gen2-a-different-hypervisor-generation", refused.stderr)
+    assert at_gallery.returncode != 0
+    assert_quoted("gen1gen2-a-different-hypervisor-generation", at_image.stderr, at_gallery.stderr)
 
     azemu.admin("POST", "/clock", {"latency": "realistic"})
     try:

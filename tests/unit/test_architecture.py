@@ -95,6 +95,7 @@ ALLOWED: dict[str, set[str]] = {
     "domain": {"state", "clock", "guest", "storage", "templates", "data"},
     "arm": {"domain", "state", "clock"},
     "providers": {"arm", "domain", "settings", "state.records"},
+    "sshd": {"domain", "guest", "state.records"},
     "server": {"*"},
     "cli": {"*"},
     "testing": {"*"},

@@ -22,6 +22,8 @@ SERVED = {
     "Microsoft.Resources/resourceGroups",
     "Microsoft.Resources/deployments",
     "Microsoft.Compute/virtualMachines",
+    "Microsoft.Compute/virtualMachines/extensions",
+    "Microsoft.Compute/availabilitySets",
     "Microsoft.Compute/disks",
     "Microsoft.Compute/snapshots",
     "Microsoft.Compute/images",
@@ -32,6 +34,11 @@ SERVED = {
     "Microsoft.Network/networkSecurityGroups",
     "Microsoft.Network/publicIPAddresses",
     "Microsoft.Network/networkInterfaces",
+    "Microsoft.Compute/virtualMachineScaleSets",
+    "Microsoft.Compute/virtualMachineScaleSets/virtualMachines",
+    "Microsoft.Network/loadBalancers",
+    "Microsoft.Network/loadBalancers/inboundNatRules",
+    "Microsoft.Insights/autoscalesettings",
     "Microsoft.Authorization/policyDefinitions",
     "Microsoft.Authorization/policySetDefinitions",
     "Microsoft.Authorization/policyAssignments",
@@ -75,7 +82,7 @@ def test_cascade_deletes_users_and_children_first(emu, user, used):
 @pytest.mark.parametrize(
     ("rid", "error"),
     [
-        (f"{BASE}/Microsoft.Compute/virtualMachineScaleSets/ss", InvalidResourceType),
+        (f"{BASE}/Microsoft.Compute/proximityPlacementGroups/ppg", InvalidResourceType),
         (f"{BASE}/Microsoft.Banana/things/x", InvalidResourceNamespace),
     ],
 )

@@ -44,11 +44,17 @@ def iso(ts: float | None) -> str | None:
 
 
 def retry_headers(op: OperationRecord, clock: Clock, azure_default: int) -> dict[str, str]:
+    if op.done:
+        # Finished before the answer went out (``instant``): nothing to wait for. Go's autorest sleeps the
+        # first answer's ``Retry-After`` before its first poll, whatever the state; Python's azure-core
+        # reads ``retry-after-ms`` first - so only the latter is sent, and neither client waits.
+        return {"retry-after-ms": "10"}
     remaining = op.due_at - clock.now()
-    if op.done or remaining >= 1:
-        wait = azure_default if op.done else min(azure_default, math.ceil(remaining))
-        return {"Retry-After": str(max(1, wait))}
-    return {"retry-after-ms": str(max(10, math.ceil(remaining * 1000)))}
+    if remaining >= 1:
+        return {"Retry-After": str(max(1, min(azure_default, math.ceil(remaining))))}
+    # a sub-second wait: Python reads the milliseconds; Go's autorest reads only Retry-After (and polls
+    # every 60 s without it), so it gets the smallest whole second beside them
+    return {"retry-after-ms": str(max(10, math.ceil(remaining * 1000))), "Retry-After": "1"}
 
 
 def status_url(req: Request, op: OperationRecord) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -12,8 +13,11 @@ from pathlib import Path
 
 import azemu
 from azemu.server.datadir import DataDir
+from azemu.server.tls import AZURE_HOSTS
 
 AZ_CLI_VERSION = "2.91.0"
+DEFAULT_PROXY_PORT = 8444
+FALLBACK_SSH_PORT = 2222
 
 
 def endpoint_for(port: int) -> str:
@@ -38,6 +42,83 @@ def env_vars(data: DataDir, port: int) -> dict[str, str]:
         "AZEMU_PORT": str(port),
         "AZEMU_DATA_DIR": str(data.root),
     }
+
+
+def may_bind_port(port: int) -> bool:
+    """Whether this process may listen on ``port`` (below the unprivileged start only as root)."""
+    if port >= 1024 or os.geteuid() == 0:
+        return True
+    try:
+        start = int(Path("/proc/sys/net/ipv4/ip_unprivileged_port_start").read_text().strip())
+    except (OSError, ValueError):
+        start = 1024
+    return port >= start
+
+
+def _port_free(address: str, port: int) -> bool:
+    """Whether ``address:port`` can be bound now (a system sshd on 0.0.0.0:22 takes every 127.x.y.z:22)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((address, port))
+        except OSError:
+            return False
+    return True
+
+
+def resolve_ssh_port(value: str) -> int:
+    """``auto``: 22 when azemu may bind it (root, and no other server holds it), else 2222; ``off``/``0``: no
+    SSH; otherwise the number."""
+    v = value.strip().lower()
+    if v == "auto":
+        return 22 if may_bind_port(22) and _port_free("127.255.255.254", 22) else FALLBACK_SSH_PORT
+    if v in ("off", "0"):
+        return 0
+    if not v.isdigit() or not 0 < int(v) < 65536:
+        raise ValueError("use auto, off or a port number")
+    return int(v)
+
+
+def proxy_env_vars(data: DataDir, proxy_port: int) -> dict[str, str]:
+    """For tools that only know Azure's public cloud: every HTTPS request goes through azemu's proxy, which
+    answers for Azure's hosts and refuses everything else; the CA variables make Python, Go, Node and curl
+    clients trust azemu's local CA (per process: nothing is installed system-wide)."""
+    proxy = f"http://127.0.0.1:{proxy_port}"
+    no_proxy = "localhost,127.0.0.1,::1,127.0.0.0/8"
+    d = data.defaults
+    return {
+        "HTTPS_PROXY": proxy,
+        "https_proxy": proxy,
+        "NO_PROXY": no_proxy,
+        "no_proxy": no_proxy,
+        "REQUESTS_CA_BUNDLE": str(data.tls.bundle),  # Python requests (az, Ansible, azure-identity)
+        "SSL_CERT_FILE": str(data.tls.bundle),  # Go (Packer, Terraform), Python's ssl, httpx
+        "CURL_CA_BUNDLE": str(data.tls.bundle),
+        "NODE_EXTRA_CA_CERTS": str(data.tls.ca_cert),  # Node adds it to its own roots
+        "CHECKPOINT_DISABLE": "1",  # HashiCorp tools' version check would be refused by the proxy
+        "AZURE_TENANT_ID": d.tenant_id,
+        "AZURE_CLIENT_ID": d.client_id,
+        "AZURE_CLIENT_SECRET": d.client_secret,
+        "AZURE_SUBSCRIPTION_ID": d.subscription_id,
+        # Ansible's azure.azcollection
+        "AZURE_TENANT": d.tenant_id,
+        "AZURE_SECRET": d.client_secret,
+        # Terraform's azurerm provider
+        "ARM_TENANT_ID": d.tenant_id,
+        "ARM_CLIENT_ID": d.client_id,
+        "ARM_CLIENT_SECRET": d.client_secret,
+        "ARM_SUBSCRIPTION_ID": d.subscription_id,
+    }
+
+
+def hosts_block(address: str = "127.0.0.1") -> str:
+    """``/etc/hosts`` lines for tools that ignore proxies (azemu must then serve HTTPS on port 443)."""
+    return "\n".join(
+        [
+            "# azemu: Azure's public-cloud hosts answered by azemu (run `azemu serve --port 443` as root, or",
+            "# redirect 443 to azemu's port); remove these lines to reach Azure again",
+            *(f"{address}\t{h}" for h in AZURE_HOSTS),
+        ]
+    )
 
 
 def cloud_config(ep: str) -> dict[str, object]:

@@ -47,6 +47,8 @@ ADMIN_COMMANDS: dict[tuple[str, str], str] = {
     ("GET", "/guest/dir"): "azemu guest ls",
     ("GET", "/guest/registry"): "azemu guest reg",
     ("GET", "/guest/identity"): "azemu guest identity",
+    ("POST", "/guest/load"): "azemu guest load",
+    ("DELETE", "/guest/load"): "azemu guest unload",
 }
 
 #: types people ask for; the page names those that are not served (yet)
@@ -182,14 +184,18 @@ def _identity_section(routes: list[tuple[str, str, tuple[str, str] | None, bool]
                 "a disk's VHD behind `az disk grant-access` (SAS-signed, no token; `Range`, "
                 "`?comp=pagelist`; `azemu disk download`)"
             )
+        elif "devicecode" in path:
+            what = "device-code flow (azemu's user is signed in at once; docs/tools.md)"
         elif "token" in path:
-            what = "client credentials token (RS256)"
+            what = "token: client secret or certificate, device code, password, refresh token (RS256)"
+        elif path.startswith("/v1.0/"):
+            what = "Microsoft Graph: `/me`, `servicePrincipals` (a tool's own identity; docs/tools.md)"
         elif "keys" in path:
             what = "JWKS"
         elif "openid" in path:
             what = "OpenID configuration"
         elif "instance" in path:
-            what = "instance discovery (clients should turn it off)"
+            what = "instance discovery (answered for the public cloud's hosts through the proxy too)"
         elif "metadata" in path:
             what = "cloud metadata"
         else:

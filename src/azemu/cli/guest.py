@@ -79,6 +79,42 @@ def guest_identity(
     emit(data, output)
 
 
+@guest_app.command("load")
+def guest_load(
+    vm: VmOpt,
+    cores: Annotated[float | None, typer.Option("--cores", help="vCPUs to keep busy.")] = None,
+    percent: Annotated[
+        float | None, typer.Option("--percent", help="Or: a share of the VM size's vCPUs.")
+    ] = None,
+    seconds: Annotated[
+        float | None,
+        typer.Option("--seconds", help="For how long on azemu's clock (default: until stopped)."),
+    ] = None,
+    output: OutputOpt = Output.table,
+    data_dir: DataDirOpt = None,
+    port: PortOpt = 8443,
+) -> None:
+    """Keep a guest's CPUs busy (a busy process, as `stress-ng` in the guest makes): its Percentage CPU."""
+    with reported():
+        client = Client(data_dir, port)
+        body: dict[str, Any] = {"vm": vm_id(client, vm)}
+        for key, value in (("cores", cores), ("percent", percent), ("seconds", seconds)):
+            if value is not None:
+                body[key] = value
+        emit(client.admin("POST", "/guest/load", body), output)
+
+
+@guest_app.command("unload")
+def guest_unload(
+    vm: VmOpt, output: OutputOpt = Output.table, data_dir: DataDirOpt = None, port: PortOpt = 8443
+) -> None:
+    """End every busy process in a guest now."""
+    with reported():
+        client = Client(data_dir, port)
+        query = urllib.parse.urlencode({"vm": vm_id(client, vm)})
+        emit(client.admin("DELETE", f"/guest/load?{query}"), output)
+
+
 def capture(
     vm: VmOpt,
     image: Annotated[str, typer.Option("--image", help="Name (or id) of the managed image to create.")],

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -40,6 +42,18 @@ def serve(
     ] = "azure",
     log_level: Annotated[str, typer.Option(help="debug | info | warning | error")] = "info",
     no_access_log: Annotated[bool, typer.Option("--no-access-log", help="Do not log each request.")] = False,
+    proxy_port: Annotated[
+        int, typer.Option("--proxy-port", help="Loopback HTTPS proxy for Azure's own hosts (0: off).")
+    ] = clientenv.DEFAULT_PROXY_PORT,
+    ssh_port: Annotated[
+        str,
+        typer.Option(
+            "--ssh-port", help="Port for guests' SSH on their addresses: auto (22 when allowed), N, off."
+        ),
+    ] = "auto",
+    ssh_idle_timeout: Annotated[
+        float, typer.Option("--ssh-idle-timeout", help="Seconds before an idle guest SSH session is closed.")
+    ] = 1800.0,
 ) -> None:
     """Run azemu (HTTPS; a local CA and certificate are created in the data directory on first start)."""
     from azemu.server.runner import serve as run
@@ -50,6 +64,10 @@ def serve(
         raise typer.BadParameter(str(exc), param_hint="--latency") from None
     if rules not in ("azure", "textbook"):
         raise typer.BadParameter("use 'azure' or 'textbook'", param_hint="--rules")
+    try:
+        ssh = clientenv.resolve_ssh_port(ssh_port)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--ssh-port") from None
     run(
         Settings(
             data_dir=data_dir_of(data_dir),
@@ -61,16 +79,94 @@ def serve(
             rules=rules,
             log_level=log_level,
             access_log=not no_access_log,
+            proxy_port=proxy_port,
+            ssh_port=ssh,
+            ssh_idle_timeout=ssh_idle_timeout,
         )
     )
 
 
 @app.command()
-def env(data_dir: DataDirOpt = None, port: PortOpt = 8443) -> None:
-    """Print the shell ``export`` lines that point az, the Azure SDK and later azemu commands at azemu."""
+def env(
+    data_dir: DataDirOpt = None,
+    port: PortOpt = 8443,
+    proxy: Annotated[
+        bool, typer.Option("--proxy", help="Point public-cloud tools at azemu through its proxy instead.")
+    ] = False,
+    hosts: Annotated[
+        bool, typer.Option("--hosts", help="Print /etc/hosts lines for tools that ignore proxies.")
+    ] = False,
+) -> None:
+    """Print the shell ``export`` lines that point az, the Azure SDK and later azemu commands at azemu
+    (``--proxy``: tools that only know Azure's public cloud - Packer, Ansible, Terraform - reach azemu through
+    its proxy; see docs/tools.md). The proxy and SSH ports are the running azemu's."""
+    if hosts:
+        print(clientenv.hosts_block())
+        return
     data = open_data_dir(data_dir_of(data_dir))
-    for key, value in clientenv.env_vars(data, port).items():
+    try:
+        health = Client(data_dir, port).health()
+    except Exception:  # not running: the defaults `azemu serve` would use
+        health = {}
+    proxy_port = int(health.get("proxyPort") or clientenv.DEFAULT_PROXY_PORT)
+    values = clientenv.env_vars(data, port)
+    if proxy:
+        values = {
+            **clientenv.proxy_env_vars(data, proxy_port),
+            "AZEMU_PORT": str(port),
+            "AZEMU_DATA_DIR": str(data.root),
+        }
+    ssh_port = health.get("sshPort", clientenv.resolve_ssh_port("auto"))
+    if ssh_port:
+        values["AZEMU_SSH_PORT"] = str(ssh_port)
+    for key, value in values.items():
         print(f"export {key}={shlex.quote(value)}")
+
+
+@app.command()
+def trust(
+    data_dir: DataDirOpt = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do it without asking.")] = False,
+    remove: Annotated[
+        bool, typer.Option("--remove", help="Take azemu's CA out of the system store.")
+    ] = False,
+) -> None:
+    """Install azemu's local CA into the system trust store (Debian/Ubuntu: update-ca-certificates), for tools
+    that read no CA variable. Every program on this machine then trusts certificates azemu issues,
+    including ones for Azure's own host names: undo with ``azemu trust --remove``."""
+    data = open_data_dir(data_dir_of(data_dir))
+    target = Path("/usr/local/share/ca-certificates/azemu-local-ca.crt")
+    if remove:
+        if target.exists():
+            target.unlink()
+        done = subprocess.run(["update-ca-certificates", "--fresh"], capture_output=True, text=True)
+        err_console.print(
+            "azemu's CA removed from the system store." if done.returncode == 0 else done.stderr
+        )
+        raise typer.Exit(done.returncode)
+    err_console.print(
+        "[yellow]Warning:[/] this makes EVERY program on this machine trust azemu's local CA "
+        f"({data.tls.ca_cert}). azemu issues certificates for Azure's own host names (management.azure.com, "
+        "login.microsoftonline.com ...): with this CA trusted system-wide, anything that can read the CA key "
+        'in the data directory can impersonate Azure to this machine. Prefer `eval "$(azemu env --proxy)"`, '
+        "which trusts it per process. Undo with `azemu trust --remove`."
+    )
+    if not yes and not typer.confirm("Install azemu's CA system-wide?", default=False):
+        raise typer.Exit(1)
+    if shutil.which("update-ca-certificates") is None:
+        err_console.print(
+            "[red]azemu:[/] update-ca-certificates not found (Debian/Ubuntu's ca-certificates)."
+        )
+        raise typer.Exit(2)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(data.tls.ca_cert, target)
+    except OSError as exc:
+        err_console.print(f"[red]azemu:[/] {exc} (run as root)")
+        raise typer.Exit(2) from None
+    done = subprocess.run(["update-ca-certificates"], capture_output=True, text=True)
+    err_console.print(done.stdout.strip() or done.stderr.strip())
+    raise typer.Exit(done.returncode)
 
 
 @app.command(

@@ -165,8 +165,10 @@ class Deployments:
         return doc
 
     def operations_of(self, rid: str) -> list[dict[str, Any]]:
+        """Newest first, as ARM lists them: a client deleting what a deployment made in this order (Packer's
+        ``build_resource_group_name`` clean-up) removes users before what they use."""
         rec = self.get(rid)
-        return [views.operation_view(rec.id, r) for r in rec.internal.get("results", [])]
+        return [views.operation_view(rec.id, r) for r in reversed(rec.internal.get("results", []))]
 
     def export(self, rid: str) -> dict[str, Any]:
         return {"template": self.get(rid).internal["template"]}

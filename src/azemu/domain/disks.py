@@ -7,6 +7,7 @@ new reference (copy-on-write), never a copy of bytes. Disk states follow one dec
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import secrets
@@ -16,7 +17,7 @@ from typing import Any
 
 from azemu.clock.clock import Clock
 from azemu.domain import catalog, ids, regions, shapes
-from azemu.domain.content import DiskContent
+from azemu.domain.content import DiskContent, data_key
 from azemu.domain.envelope import envelope
 from azemu.domain.errors import (
     AzureError,
@@ -114,7 +115,7 @@ SNAPSHOT_KIND = KindSpec(
     type=SNAPSHOT,
     lro_family=FAMILY,
     lifecycle=LIFECYCLE,
-    shape=shapes.DISK,
+    shape=shapes.SNAPSHOT,
     operations={"create": 6.0, "delete": 5.0, "beginGetAccess": 0.5, "endGetAccess": 0.5},
     description="Snapshots of managed disks, full and incremental, copy-on-write; export through a SAS URL.",
     uses=(TYPE,),
@@ -180,6 +181,7 @@ class Disks:
         self.operations = operations
         self.sas_key = sas_key or secrets.token_bytes(32)
         self.images: Any = None  # set by the emulator: managed images are a source for FromImage
+        self.gallery: Any = None  # set by the emulator: gallery image versions are a source for FromImage
         for spec in (DISK_KIND, SNAPSHOT_KIND):
             operations.register(spec.op("create"), self._output)
             operations.register(spec.op("delete"), self._complete_delete)
@@ -256,6 +258,7 @@ class Disks:
             )
         rec.state = LIFECYCLE.next(rec.state, "attach", name=rec.name, vm=owner)
         rec.body["managedBy"] = vm_id
+        rec.body["properties"]["LastOwnershipUpdateTime"] = iso(self.clock.now())
         self.tracked.save(tx, rec)
         return rec
 
@@ -263,8 +266,8 @@ class Disks:
         rec = tx.get_resource(ids.key_of(disk_id))
         if rec is not None:
             rec.state = LIFECYCLE.next(rec.state, action, name=rec.name, vm=rec.body.get("managedBy"))
-            if rec.state == "Unattached":
-                rec.body.pop("managedBy", None)
+            if rec.state == "Unattached" and rec.body.pop("managedBy", None) is not None:
+                rec.body["properties"]["LastOwnershipUpdateTime"] = iso(self.clock.now())
             self.tracked.save(tx, rec)
 
     def remove_now(self, tx: Txn, disk_id: str) -> None:
@@ -313,11 +316,11 @@ class Disks:
             return self.tracked.list(tx, subscription_id, resource_group, full_type)
 
     def put(self, w: Write) -> Written:
-        rec, op = self.create(w.rid, w.body, w.tenant_id)
+        rec, op = self.create(w.rid, w.body, w.tenant_id, dict(w.client))
         return Written(rec, True, op)
 
     def create(
-        self, rid: str, body: dict[str, Any], tenant_id: str | None
+        self, rid: str, body: dict[str, Any], tenant_id: str | None, client: dict[str, str] | None = None
     ) -> tuple[ResourceRecord, OperationRecord]:
         full_type = kind_of(rid).type
         if not body.get("location"):
@@ -333,7 +336,9 @@ class Disks:
                 self._patch(tx, existing, body)
                 rec = existing
             else:
-                rec = self._new(tx, rid, full_type, loc, sku, props, creation_in, option, body)
+                rec = self._new(
+                    tx, rid, full_type, loc, sku, props, creation_in, option, body, tenant_id, client or {}
+                )
             op = self.operations.start_for(
                 tx, rec, kind=kind_of(rid).op("create"), family=FAMILY, tenant_id=tenant_id
             )
@@ -352,8 +357,19 @@ class Disks:
         creation_in: dict[str, Any],
         option: str,
         body: dict[str, Any],
+        tenant_id: str | None = None,
+        client: dict[str, str] | None = None,
     ) -> ResourceRecord:
         opt = option.lower()
+        for where, des in (
+            ("encryption.diskEncryptionSetId", (props.get("encryption") or {}).get("diskEncryptionSetId")),
+            (
+                "securityProfile.secureVMDiskEncryptionSetId",
+                (props.get("securityProfile") or {}).get("secureVMDiskEncryptionSetId"),
+            ),
+        ):
+            if des:  # azemu serves no disk encryption sets: any id names one that does not exist
+                raise NotFound(f"Disk encryption set {des} was not found.", code="NotFound", target=where)
         tags = dict(body.get("tags") or {})
         doc: dict[str, Any] = {"tags": tags, "sku": {"name": sku, "tier": sku.split("_")[0]}}
         if body.get("zones"):
@@ -401,7 +417,18 @@ class Disks:
                 if incremental:
                     family = sp.get("incrementalSnapshotFamilyId") or str(uuid.uuid5(_SNS, sp["uniqueId"]))
                     doc["properties"]["incrementalSnapshotFamilyId"] = family
+            for inherited in ("supportsHibernation", "securityProfile"):  # a copy keeps what its source had
+                if inherited in sp:
+                    doc["properties"][inherited] = copy.deepcopy(sp[inherited])
+            doc["properties"]["supportedCapabilities"] = {
+                **sp.get("supportedCapabilities", {}),
+                **doc["properties"]["supportedCapabilities"],
+            }
             source_key = src.key
+        elif opt == "fromimage" and creation_in.get("galleryImageReference"):
+            source_key = self._from_gallery(
+                tx, doc, props, creation_in["galleryImageReference"], loc, rid, tenant_id, client or {}
+            )
         elif opt == "fromimage":
             ref = creation_in.get("imageReference") or {}
             image_id = str(ref.get("id") or "")
@@ -435,12 +462,73 @@ class Disks:
                 "are Empty, Copy, Restore and FromImage.",
                 target="createOption",
             )
+        # every property the client sent is kept, under what the platform computed; its defaults give way
+        computed = doc["properties"]
+        for key in _DEFAULTS:
+            if key in props and key in computed:
+                computed[key] = shapes.keep(computed[key], props[key])
+        doc["properties"] = shapes.keep(props, computed)
+        doc.update({k: body[k] for k in ("extendedLocation",) if k in body})
         rec = self.tracked.new_record(tx, rid, full_type, loc, doc, state="Unattached")
         if guest is not None:
             self.content.save_guest(tx, rec.key, guest)
         elif source_key is not None:
             self.content.copy(tx, source_key, rec.key)
         return rec
+
+    def _from_gallery(
+        self,
+        tx: Txn,
+        doc: dict[str, Any],
+        props: dict[str, Any],
+        ref: dict[str, Any],
+        loc: str,
+        rid: str,
+        tenant_id: str | None,
+        client: dict[str, str],
+    ) -> str:
+        """A disk from a gallery image version's OS disk (or, with ``lun``, one of its data disks)."""
+        if self.gallery is None:
+            raise InvalidParameter(
+                "Gallery image versions are not available.", target="galleryImageReference"
+            )
+        p = ids.parse(rid)
+        assert p is not None
+        version, definition, _shown = self.gallery.resolve_for_vm(
+            tx, ref, loc, tenant_id or "", p.subscription, {**client, "scope": rid}
+        )
+        dprops = definition.body["properties"]
+        lun = ref.get("lun")
+        if lun is not None:
+            images_ = {
+                int(d["lun"]): d
+                for d in version.body["properties"]["storageProfile"].get("dataDiskImages", [])
+            }
+            if lun not in images_ or str(lun) not in [str(x) for x in version.internal.get("dataLuns", [])]:
+                raise InvalidParameter(
+                    f"The gallery image version {version.id} has no data disk image with lun {lun}.",
+                    target="galleryImageReference.lun",
+                )
+            size_gb, key, os_type, gen = int(images_[lun]["sizeInGB"]), data_key(version.id, lun), None, None
+        else:
+            size_gb, key = int(version.internal["sizeGB"]), version.key
+            os_type, gen = dprops["osType"], dprops.get("hyperVGeneration", "V1")
+        features = {f["name"]: f["value"] for f in dprops.get("features") or []}
+        size = int(props.get("diskSizeGB") or size_gb)
+        doc["properties"] = self._props(
+            os_type,
+            gen,
+            dprops.get("architecture", "x64"),
+            size,
+            {"createOption": "FromImage", "galleryImageReference": dict(ref)},
+        )
+        caps = doc["properties"]["supportedCapabilities"]
+        caps["acceleratedNetwork"] = (
+            str(features.get("IsAcceleratedNetworkSupported", "True")).lower() == "true"
+        )
+        if features.get("SecurityType"):
+            caps["supportedSecurityOption"] = features["SecurityType"]
+        return key
 
     def _patch(self, tx: Txn, rec: ResourceRecord, body: dict[str, Any]) -> None:
         props = body.get("properties") or {}
@@ -461,6 +549,11 @@ class Disks:
                 )
             rec.body["properties"]["diskSizeGB"] = size
             rec.body["properties"]["diskSizeBytes"] = size * 1024**3
+        given = {k: v for k, v in props.items() if k not in ("creationData", "diskSizeGB")}
+        rec.body["properties"] = shapes.keep(rec.body["properties"], given)
+        if (body.get("sku") or {}).get("name"):
+            sku = str(body["sku"]["name"])
+            rec.body["sku"] = {"name": sku, "tier": sku.split("_")[0]}
         rec.state = LIFECYCLE.next(rec.state, "update", name=rec.name, vm=rec.body.get("managedBy"))
         self.tracked.save(tx, rec)
 
@@ -565,6 +658,10 @@ class Disks:
         if rec.internal["sas"]["expiresAt"] <= self.clock.now():
             raise AzureError("Signed expiry time has passed.", code="AuthenticationFailed", status=403)
         return rec
+
+
+# what a new disk gets unless the client says otherwise
+_DEFAULTS = ("encryption", "networkAccessPolicy", "publicNetworkAccess", "supportedCapabilities")
 
 
 def _platform_ref(image_id: str) -> dict[str, str]:

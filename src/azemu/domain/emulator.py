@@ -7,14 +7,19 @@ from pathlib import Path
 
 from azemu.clock.clock import Clock
 from azemu.clock.faults import FaultRegistry
+from azemu.domain.activitylog import ActivityLog
+from azemu.domain.autoscale import Autoscale
+from azemu.domain.availability_sets import AvailabilitySets
 from azemu.domain.content import DiskContent
 from azemu.domain.deployments import Deployments
 from azemu.domain.disks import Disks
 from azemu.domain.exports import Exports
 from azemu.domain.gallery import Galleries
 from azemu.domain.gallery_versions import GalleryVersions
+from azemu.domain.guest_sessions import GuestSessions
 from azemu.domain.images import Images
 from azemu.domain.kinds import Registry
+from azemu.domain.loadbalancers import LoadBalancers
 from azemu.domain.network import Network
 from azemu.domain.operations import Operations
 from azemu.domain.policy.engine import PolicyEngine
@@ -23,6 +28,10 @@ from azemu.domain.resourcegroups import ResourceGroups
 from azemu.domain.resources import Resources
 from azemu.domain.tenancy import Defaults, Tenancy
 from azemu.domain.vm import VirtualMachines
+from azemu.domain.vm_extensions import VmExtensions
+from azemu.domain.vmss import ScaleSets
+from azemu.domain.vmss_upgrades import Upgrades
+from azemu.domain.vmss_vms import ScaleSetVms
 from azemu.state.store import Store
 from azemu.storage.blobs import BlobStore
 
@@ -81,6 +90,11 @@ class Emulator:
             self.kinds,
             textbook=textbook,
         )
+        self.guest_sessions = GuestSessions(self.store, self.clock, self.vms)
+        self.availability_sets = AvailabilitySets(self.store, self.clock, self.resource_groups, self.kinds)
+        self.vms.availability_sets = self.availability_sets
+        self.vm_extensions = VmExtensions(self.store, self.clock, self.vms, self.operations, self.kinds)
+        self.vms.extensions = self.vm_extensions
         self.images = Images(
             self.store,
             self.clock,
@@ -106,6 +120,31 @@ class Emulator:
             self.kinds,
         )
         self.vms.gallery = self.gallery_versions
+        self.load_balancers = LoadBalancers(
+            self.store, self.clock, self.resource_groups, self.operations, self.kinds
+        )
+        self.scale_sets = ScaleSets(
+            self.store,
+            self.clock,
+            self.resource_groups,
+            self.operations,
+            self.vms,
+            self.kinds,
+            textbook=textbook,
+        )
+        self.vmss_upgrades = Upgrades(self.scale_sets, self.vms, self.operations)
+        self.vmss_vms = ScaleSetVms(self.scale_sets, self.vms, self.kinds)
+        self.activity_log = ActivityLog(self.store)
+        self.autoscale = Autoscale(
+            self.store,
+            self.clock,
+            self.resource_groups,
+            self.operations,
+            self.scale_sets,
+            self.activity_log,
+            self.kinds,
+        )
+        self.disks.gallery = self.gallery_versions
         self.deployments = Deployments(
             self.store, self.clock, self.resource_groups, self.operations, self.kinds, loose=self.loose
         )

@@ -7,7 +7,17 @@ from typing import Any
 from azemu.state.records import ResourceRecord
 
 # top-level ARM properties a resource may carry beside ``properties`` (shown only when set)
-_OPTIONAL = ("sku", "kind", "plan", "identity", "zones", "managedBy", "extendedLocation")
+_OPTIONAL = (
+    "sku",
+    "kind",
+    "plan",
+    "identity",
+    "zones",
+    "managedBy",
+    "extendedLocation",
+    "placement",
+    "resources",
+)
 
 
 def envelope(

@@ -9,6 +9,7 @@ from functools import partial
 from pathlib import Path
 
 from azemu.domain.content import DiskContent
+from azemu.guest import lazyfile
 from azemu.guest.machine import Guest
 from azemu.storage import vhd
 from azemu.storage.trees import load_chunks, read_tree
@@ -49,7 +50,9 @@ class Exports:
                 continue
             # large files are read lazily, one at a time, while the filesystem is built
             data: bytes | Callable[[], bytes] = (
-                partial(load_chunks, blobs, f.chunks) if f.chunks is not None else f.inline or b""
+                partial(load_chunks, blobs, f.chunks)
+                if f.chunks is not None
+                else lazyfile.materialize(f.inline or b"")  # a lazy file exports as what it reads as
             )
             yield vhd.FileEntry(f.path, f.kind, f.mode & 0o7777, f.uid, f.gid, f.mtime, data)
 

@@ -254,9 +254,9 @@ class Galleries:
                     out["description"] = props["description"]
                 if props.get("softDeletePolicy") is not None:
                     out["softDeletePolicy"] = props["softDeletePolicy"]
-                rec = self.tracked.new_record(
-                    tx, rid, GALLERY, loc, {"tags": dict(body.get("tags") or {}), "properties": out}
-                )
+                doc = {"tags": dict(body.get("tags") or {}), "properties": shapes.keep(props, out)}
+                doc.update({k: body[k] for k in ("identity",) if k in body})
+                rec = self.tracked.new_record(tx, rid, GALLERY, loc, doc)
             else:
                 rec = existing
                 rec.state = LIFECYCLE.next(rec.state, "update", name=rec.name)

@@ -193,7 +193,7 @@ class GalleryVersions:
         if not body.get("location"):
             raise LocationRequired("The location property is required for this definition.")
         loc = regions.require(str(body["location"]))
-        props = dict(body.get("properties") or {})
+        props = _legacy_source(dict(body.get("properties") or {}))
         with self.store.transaction() as tx:
             definition = self.galleries.require(tx, rid.rsplit("/", 2)[0])
             existing = self.tracked.find(tx, rid)
@@ -219,7 +219,12 @@ class GalleryVersions:
                         ),
                     },
                 }
-                doc = {"tags": dict(body.get("tags") or {}), "properties": out}
+                # every property the client sent is kept, under what the platform computed
+                given = {k: v for k, v in props.items() if k != "publishingProfile"}
+                given["publishingProfile"] = {
+                    k: v for k, v in (props.get("publishingProfile") or {}).items() if k != "targetRegions"
+                }
+                doc = {"tags": dict(body.get("tags") or {}), "properties": shapes.keep(given, out)}
                 internal: dict[str, Any] = {"source": source_key, "sizeGB": size_gb, "replication": {}}
                 rec = self.tracked.new_record(
                     tx, rid, VERSION, loc, doc, state="Creating", parent_key=definition.key, internal=internal
@@ -278,7 +283,7 @@ class GalleryVersions:
         )
         raw = given.get("targetRegions") or [{"name": location}]
         seen: set[str] = set()
-        targets = []
+        targets: list[dict[str, Any]] = []
         for t in raw:
             region = regions.canonical(str(t.get("name") or ""))
             if region is None:
@@ -299,13 +304,17 @@ class GalleryVersions:
                     "must be between 1 and 100, inclusive.",
                     target="regionalReplicaCount",
                 )
+            self._check_encryption(t.get("encryption"), len(targets))
             targets.append(
-                {
-                    "name": regions.display_name(region),
-                    "regionalReplicaCount": count,
-                    "storageAccountType": t.get("storageAccountType") or sku_default,
-                    "excludeFromLatest": bool(t.get("excludeFromLatest", False)),
-                }
+                shapes.keep(
+                    {k: v for k, v in t.items() if k != "name"},
+                    {
+                        "name": regions.display_name(region),
+                        "regionalReplicaCount": count,
+                        "storageAccountType": t.get("storageAccountType") or sku_default,
+                        "excludeFromLatest": bool(t.get("excludeFromLatest", False)),
+                    },
+                )
             )
         if len(targets) > MAX_REGIONS:
             raise InvalidParameter(
@@ -344,6 +353,28 @@ class GalleryVersions:
         if eol is not None:
             out["endOfLifeDate"] = eol
         return out
+
+    @staticmethod
+    def _check_encryption(encryption: Any, index: int) -> None:
+        """Disk encryption sets named by a target region must exist; azemu serves none, so any id names a
+        set that does not exist, and is refused as the Gallery RP refuses a missing one."""
+        if not isinstance(encryption, dict):
+            return
+        refs = [("osDiskImage", (encryption.get("osDiskImage") or {}).get("diskEncryptionSetId"))]
+        refs += [
+            (f"dataDiskImages[{i}]", d.get("diskEncryptionSetId"))
+            for i, d in enumerate(encryption.get("dataDiskImages") or [])
+            if isinstance(d, dict)
+        ]
+        for where, des in refs:
+            if des:
+                raise NotFound(
+                    f"The disk encryption set '{des}' specified in "
+                    f"'publishingProfile.targetRegions[{index}].encryption.{where}.diskEncryptionSetId' could not "
+                    "be found.",
+                    code="InvalidParameter",
+                    target=f"targetRegions[{index}].encryption.{where}.diskEncryptionSetId",
+                )
 
     def _source(
         self, tx: Txn, rid: str, definition: ResourceRecord, storage: dict[str, Any]
@@ -429,12 +460,19 @@ class GalleryVersions:
                 vid, state, vm.body["properties"].get("hyperVGeneration", "V1"), osd["osType"], dprops
             )
             size = int(osd["diskSizeGB"])
-            return (
-                ids.key_of(osd["managedDisk"]["id"]),
-                self._storage_out({"virtualMachineId": vm.id}, size, osd.get("caching", "ReadWrite")),
-                size,
-                {},
-            )
+            out = self._storage_out({"virtualMachineId": vm.id}, size, osd.get("caching", "ReadWrite"))
+            vm_data: dict[str, str] = {}
+            for d in vm.body["properties"]["storageProfile"].get("dataDisks", []):
+                out["dataDiskImages"].append(
+                    {
+                        "lun": d["lun"],
+                        "sizeInGB": int(d["diskSizeGB"]),
+                        "hostCaching": d.get("caching", "None"),
+                        "source": {},
+                    }
+                )
+                vm_data[str(d["lun"])] = ids.key_of(d["managedDisk"]["id"])
+            return ids.key_of(osd["managedDisk"]["id"]), out, size, vm_data
         snap_id = str(os_image["source"]["id"])
         snap = tx.get_resource(ids.key_of(snap_id))
         if snap is None or snap.type.lower() not in (SNAPSHOT.lower(), DISK.lower()):
@@ -728,3 +766,15 @@ class GalleryVersions:
     def end_of_life(self, version: ResourceRecord) -> bool:
         eol = version.body["properties"]["publishingProfile"].get("endOfLifeDate")
         return bool(eol) and _timestamp(eol) <= self.clock.now()
+
+
+def _legacy_source(props: dict[str, Any]) -> dict[str, Any]:
+    """api-versions up to 2019-03-01 (Packer 1.6) name the source as ``publishingProfile.source.managedImage.id``;
+    Azure still accepts that shape: it is the same source as ``storageProfile.source.id``."""
+    legacy = ((props.get("publishingProfile") or {}).get("source") or {}).get("managedImage") or {}
+    if legacy.get("id") and not (props.get("storageProfile") or {}).get("source"):
+        publishing = {k: v for k, v in props["publishingProfile"].items() if k != "source"}
+        storage = dict(props.get("storageProfile") or {})
+        storage["source"] = {"id": legacy["id"]}
+        props = {**props, "publishingProfile": publishing, "storageProfile": storage}
+    return props

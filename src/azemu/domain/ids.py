@@ -6,8 +6,15 @@ from dataclasses import dataclass
 
 
 def key_of(resource_id: str) -> str:
-    """The storage key: ARM ids compare case-insensitively."""
-    return resource_id.lower().rstrip("/")
+    """The storage key: ARM ids compare case-insensitively (and ``subscriptions/…`` is ``/subscriptions/…``)."""
+    key = resource_id.lower().rstrip("/")
+    return key if key.startswith("/") or not key.startswith("subscriptions/") else "/" + key
+
+
+def canonical(resource_id: str) -> str:
+    """An id as ARM reads it: ``subscriptions/…`` (no leading slash, as Microsoft's examples write ids) is
+    ``/subscriptions/…``; anything else is left as given."""
+    return "/" + resource_id if resource_id[:14].lower() == "subscriptions/" else resource_id
 
 
 def subscription_id(sub: str) -> str:

@@ -135,6 +135,7 @@ class Images:
             if existing is not None:
                 if body.get("tags") is not None:
                     existing.body["tags"] = dict(body["tags"])
+                self._check_unchanged(existing, body.get("properties") or {})
                 existing.state = LIFECYCLE.next(existing.state, "update", name=existing.name)
                 self.tracked.save(tx, existing)
                 return existing, False, None
@@ -163,9 +164,22 @@ class Images:
         out: dict[str, Any] = {"hyperVGeneration": hyper_v}
         if src_vm:
             vm = self._capture_check(tx, src_vm)
-            os_disk = vm.body["properties"]["storageProfile"]["osDisk"]
+            vm_gen = vm.body["properties"].get("hyperVGeneration") or "V1"
+            given_gen = props.get("hyperVGeneration")
+            if given_gen and given_gen != vm_gen:
+                raise InvalidParameter(
+                    f"The Input HyperVGeneration property: '{given_gen}' does not match with the HyperVGeneration "
+                    f"property: 'Gen{vm_gen[1:]}' belonging to source: 'sourceVirtualMachine'.",
+                    target="hyperVGeneration",
+                )
+            out["hyperVGeneration"] = vm_gen
+            storage = vm.body["properties"]["storageProfile"]
+            os_disk = storage["osDisk"]
             source_key = ids.key_of(os_disk["managedDisk"]["id"])
             out["sourceVirtualMachine"] = {"id": vm.id}
+            data_sources = {
+                str(d["lun"]): ids.key_of(d["managedDisk"]["id"]) for d in storage.get("dataDisks", [])
+            }
             out["storageProfile"] = {
                 "osDisk": {
                     "osType": os_disk["osType"],
@@ -175,7 +189,16 @@ class Images:
                     "caching": os_disk.get("caching", "ReadWrite"),
                     "storageAccountType": os_disk["managedDisk"].get("storageAccountType", "Standard_LRS"),
                 },
-                "dataDisks": [],
+                "dataDisks": [
+                    {
+                        "lun": d["lun"],
+                        "managedDisk": {"id": d["managedDisk"]["id"]},
+                        "caching": d.get("caching", "None"),
+                        "diskSizeGB": d["diskSizeGB"],
+                        "storageAccountType": d["managedDisk"].get("storageAccountType", "Standard_LRS"),
+                    }
+                    for d in storage.get("dataDisks", [])
+                ],
                 "zoneResilient": zone_resilient,
             }
         else:
@@ -228,15 +251,33 @@ class Images:
                 "dataDisks": data_out,
                 "zoneResilient": zone_resilient,
             }
-            doc = {"tags": dict(body.get("tags") or {}), "properties": out}
-            internal = {"source": source_key, "dataSources": data_sources}
-            return self.tracked.new_record(
-                tx, rid, TYPE, loc, doc, state=LIFECYCLE.initial, internal=internal
+        # every property the client sent is kept under what capture computed
+        doc = {"tags": dict(body.get("tags") or {}), "properties": shapes.keep(props, out)}
+        doc.update({k: body[k] for k in ("extendedLocation",) if k in body})
+        internal = {"source": source_key, "dataSources": data_sources}
+        return self.tracked.new_record(tx, rid, TYPE, loc, doc, state=LIFECYCLE.initial, internal=internal)
+
+    @staticmethod
+    def _check_unchanged(rec: ResourceRecord, props: dict[str, Any]) -> None:
+        """An image's source and disks cannot change (Image_Update sends them back unchanged)."""
+        current = rec.body["properties"]
+        gen = props.get("hyperVGeneration")
+        if gen and gen != current.get("hyperVGeneration"):
+            raise AzureError(
+                "Changing property 'hyperVGeneration' is not allowed.",
+                code="PropertyChangeNotAllowed",
+                status=409,
+                target="hyperVGeneration",
             )
-        doc = {"tags": dict(body.get("tags") or {}), "properties": out}
-        return self.tracked.new_record(
-            tx, rid, TYPE, loc, doc, state=LIFECYCLE.initial, internal={"source": source_key}
-        )
+        src = (props.get("sourceVirtualMachine") or {}).get("id")
+        have = (current.get("sourceVirtualMachine") or {}).get("id")
+        if src and have and ids.key_of(src) != ids.key_of(have):
+            raise AzureError(
+                "Changing property 'sourceVirtualMachine' is not allowed.",
+                code="PropertyChangeNotAllowed",
+                status=409,
+                target="sourceVirtualMachine",
+            )
 
     def _data_disks(self, tx: Txn, given: Sequence[Any]) -> tuple[Sequence[dict[str, Any]], dict[str, str]]:
         """Image data disks from snapshots or managed disks: (as the image shows them, lun -> content source)."""

@@ -12,6 +12,7 @@ resource-group cascade, deployments (a template's resource runs the same ``put``
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -25,6 +26,8 @@ from azemu.domain.resources import parse_tags
 from azemu.state.records import OperationRecord, ResourceRecord
 from azemu.state.store import Txn
 
+log = logging.getLogger("azemu.kinds")
+
 
 @dataclass(frozen=True)
 class KindSpec:
@@ -33,7 +36,7 @@ class KindSpec:
     type: str  # "Microsoft.Compute/virtualMachines"
     lro_family: str  # which status endpoints its operations answer on (arm/lro.py)
     lifecycle: StateTable
-    shape: shapes.Shape | None  # the JSON shape of a PUT body (checked before the domain sees it)
+    shape: shapes.Shape | None  # a PUT body's shape (shapes.kind_shape: from the spec artifact)
     operations: Mapping[str, float]  # action -> seconds real Azure takes ("create": 45.0)
     description: str = ""
     uses: tuple[str, ...] = ()  # kinds whose resources this kind's resources reference
@@ -178,8 +181,20 @@ class Registry:
     def put(self, w: Write) -> Written:
         """Create or replace a resource: the same path for a direct PUT and a deployment's resource."""
         kind = self.of_id(w.rid)
-        body = shapes.normalize(w.body, kind.spec.shape)
-        shapes.check(body, kind.spec.shape)
+        shape = kind.spec.shape
+        if isinstance(shape, shapes.SpecShape):
+            ignored: list[str] = []
+            body = shape.request(w.body, w.api_version, ignored)
+            if ignored:
+                log.info(
+                    "%s: ignored as ARM ignores them (read-only or unknown at api-version %s): %s",
+                    w.rid,
+                    w.api_version or "?",
+                    ", ".join(ignored),
+                )
+        else:
+            body = shapes.normalize(w.body, shape)
+            shapes.check(body, shape)
         if "tags" in body:
             body["tags"] = parse_tags(body["tags"])
         w = dataclasses.replace(w, body=body)

@@ -40,7 +40,7 @@ def _spec(full_type: str, description: str, uses: tuple[str, ...] = ()) -> KindS
         type=full_type,
         lro_family=NS,
         lifecycle=SIMPLE_LIFECYCLE,
-        shape=shapes.NETWORK,
+        shape=shapes.kind_shape(full_type),
         operations={"put": 5.0, "delete": 5.0},
         description=description,
         uses=uses,
@@ -120,6 +120,16 @@ def _default_rules(nsg_id: str) -> list[dict[str, Any]]:
     ]
 
 
+def _child_name(child: dict[str, Any], collection: str) -> str:
+    """A child resource written inline (a subnet, a security rule) must have a name."""
+    name = child.get("name")
+    if not isinstance(name, str) or not name:
+        raise InvalidParameter(
+            f"Resource name of the child resource in '{collection}' is missing or empty.", target=collection
+        )
+    return name
+
+
 def _mac() -> str:
     return "00-0D-3A-" + "-".join(f"{random.randint(0, 255):02X}" for _ in range(3))
 
@@ -178,7 +188,9 @@ class Network:
             existing = self.tracked.find(tx, rid)
             self.tracked.preconditions(existing, if_match, if_none_match)
             shaped = self._shape(tx, rid, full_type, loc, props, body, existing)
-            doc = {"tags": dict(body.get("tags") or {}), "properties": shaped}
+            # every property the client sent is kept, under what the platform computed
+            doc = {"tags": dict(body.get("tags") or {}), "properties": shapes.keep(props, shaped)}
+            doc.update({k: body[k] for k in ("extendedLocation", "zones") if k in body})
             if full_type == PIP:
                 doc["sku"] = body.get("sku") or {"name": "Standard", "tier": "Regional"}
                 doc["sku"].setdefault("tier", "Regional")
@@ -224,10 +236,11 @@ class Network:
             for sn in props.get("subnets") or []:
                 sp = dict(sn.get("properties") or {})
                 self._cidr(sp.get("addressPrefix", ""), "subnets.addressPrefix")
+                name = _child_name(sn, "subnets")
                 subnets.append(
                     {
-                        "name": sn["name"],
-                        "id": f"{rid}/subnets/{sn['name']}",
+                        "name": name,
+                        "id": f"{rid}/subnets/{name}",
                         "type": f"{VNET}/subnets",
                         "properties": {**sp, "provisioningState": "Succeeded"},
                     }
@@ -242,10 +255,11 @@ class Network:
         if full_type == NSG:
             rules = []
             for r in props.get("securityRules") or []:
+                name = _child_name(r, "securityRules")
                 rules.append(
                     {
-                        "name": r["name"],
-                        "id": f"{rid}/securityRules/{r['name']}",
+                        "name": name,
+                        "id": f"{rid}/securityRules/{name}",
                         "type": f"{NSG}/securityRules",
                         "properties": {**(r.get("properties") or {}), "provisioningState": "Succeeded"},
                     }
@@ -262,9 +276,7 @@ class Network:
                 "ipTags": [],
             }
             old_ip = existing.body["properties"].get("ipAddress") if existing else None
-            out["ipAddress"] = (
-                old_ip or f"20.{random.randint(1, 254)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
-            )
+            out["ipAddress"] = old_ip or self._public_address(tx)
             if "dnsSettings" in props:
                 out["dnsSettings"] = props["dnsSettings"]
             return out
@@ -318,6 +330,17 @@ class Network:
                 raise self._missing(nsg_id, rid)
             out["networkSecurityGroup"] = {"id": nsg_id}
         return out
+
+    @staticmethod
+    def _public_address(tx: Txn) -> str:
+        """A public IP address is a loopback address (127.1.0.1 - 127.254.255.254): reachable on this
+        machine only, so a tool that connects to a VM's public IP (SSH) reaches azemu and nothing else.
+        Unique across every subscription: two VMs never answer on one address."""
+        used = {p.body["properties"].get("ipAddress") for p in tx.list_resources(type=PIP)}
+        while True:
+            ip = f"127.{random.randint(1, 254)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
+            if ip not in used:
+                return ip
 
     @staticmethod
     def _cidr(prefix: str, target: str) -> None:

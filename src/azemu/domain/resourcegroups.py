@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from azemu.clock.clock import Clock
-from azemu.domain import ids, regions
+from azemu.domain import ids, regions, shapes
 from azemu.domain.envelope import envelope
 from azemu.domain.errors import (
     AzureError,
@@ -50,7 +50,7 @@ KIND = KindSpec(
     type=TYPE,
     lro_family="Microsoft.Resources",
     lifecycle=LIFECYCLE,
-    shape={"location": str, "tags": dict, "managedBy": str},
+    shape=shapes.RESOURCE_GROUP,
     operations={"delete": 20.0},
     description="Resource groups; deleting one removes what it holds through each kind's own delete.",
     scope="subscription",

@@ -172,6 +172,35 @@ class Tenancy:
             )
         return sp
 
+    def owner_of(self, subscription_id: str) -> str | None:
+        """The tenant a subscription belongs to (for ARM's 401 challenge, which names it), if it exists."""
+        with self.store.read() as tx:
+            sub = tx.get_subscription(subscription_id)
+        return sub.tenant_id if sub is not None else None
+
+    def service_principals(self, tenant_id: str) -> list[ServicePrincipalRecord]:
+        with self.store.read() as tx:
+            return tx.list_service_principals(tenant_id.lower())
+
+    def strict(self, tenant_id: str) -> bool:
+        """A tenant with principals configured with secrets accepts only those principals and secrets."""
+        return any(p.secret_sha256 is not None for p in self.service_principals(tenant_id))
+
+    def authenticate_certificate(self, tenant: TenantRecord, client_id: str) -> ServicePrincipalRecord:
+        """A client certificate (JWT assertion) whose claims the token endpoint checked. azemu keeps no
+        certificates: in a tenant whose principals are configured with secrets, no certificate is registered,
+        and the assertion is refused as Entra ID refuses an unregistered certificate."""
+        if self.strict(tenant.id):
+            raise AadError(
+                401,
+                "invalid_client",
+                700027,
+                "AADSTS700027: The certificate with identifier used to sign the client assertion is not "
+                f"registered on application '{client_id}'. (azemu's principals in this tenant authenticate "
+                "with secrets.)",
+            )
+        return ServicePrincipalRecord(client_id, tenant.id, self.object_id(tenant.id, client_id), client_id)
+
     def tenants(self) -> list[TenantRecord]:
         with self.store.read() as tx:
             return tx.list_tenants()

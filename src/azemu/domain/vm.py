@@ -4,9 +4,13 @@ the disk store and the guest personality, and decides what the platform says abo
 
 from __future__ import annotations
 
+import base64
+import binascii
 import builtins
+import dataclasses
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, TypedDict, cast
 
 from azemu.clock.clock import Clock
@@ -52,6 +56,16 @@ KIND = KindSpec(
 POWER_ACTIONS = ("start", "powerOff", "deallocate", "restart")
 
 
+@dataclass(frozen=True)
+class Member:
+    """How a scale set's instance differs from a VM created on its own (vmss_instances.py)."""
+
+    type: str  # virtualMachines (Flexible) or virtualMachineScaleSets/virtualMachines (Uniform)
+    owner_key: str  # the scale set's key (kept as the record's parent key: its instances list fast)
+    source: vm_sources.OsSource | None = None  # resolved once for a whole scale-out
+    nics: list[dict[str, Any]] | None = None  # the instance's network interfaces, made by the scale set
+
+
 class Agent(TypedDict):
     ready: bool
     messages: list[str]
@@ -59,6 +73,10 @@ class Agent(TypedDict):
 
 class VmInternal(TypedDict, total=False):
     """What the platform knows of a VM and never shows as such (``ResourceRecord.internal``)."""
+
+    userData: str  # base64; shown only with ``$expand=userData``
+    domains: list[int]  # [update domain, fault domain] in its availability set
+    hibernated: bool  # the last deallocate hibernated the guest
 
     agent: Agent  # the VM agent's last report
     oobe: bool  # Windows waits at the out-of-box screen
@@ -69,6 +87,7 @@ class VmInternal(TypedDict, total=False):
     imageGuest: str  # the guest personality (ubuntu-22.04 ...)
     warnings: list[str]
     osState: str  # generalized | specialized, as the instance view shows it
+    load: list[dict[str, Any]]  # the guest's busy processes (guest/cpuload.py), for the CPU metrics
 
 
 def internal(rec: ResourceRecord) -> VmInternal:
@@ -102,6 +121,9 @@ class VirtualMachines:
         self.network = network
         self.table: StateTable = KIND.lifecycle_for(textbook)
         self.images: Any = None  # managed images (set by the emulator): a source for new VMs
+        self.availability_sets: Any = None  # availability sets (set by the emulator)
+        self.extensions: Any = None  # VM extensions (set by the emulator)
+        self.registry = registry
         self.gallery: Any = None  # gallery image versions (set by the emulator): a source for new VMs
         operations.register(KIND.op("create"), self._complete_create, on_failure=self._create_failed)
         for action in POWER_ACTIONS:
@@ -119,11 +141,29 @@ class VirtualMachines:
         )
         return Written(rec, created, op)
 
-    def document(self, rec: ResourceRecord, instance_view: dict[str, Any] | None = None) -> dict[str, Any]:
-        return vm_views.document(self.table, rec, instance_view)
+    def document(
+        self, rec: ResourceRecord, instance_view: dict[str, Any] | None = None, *, user_data: bool = False
+    ) -> dict[str, Any]:
+        return vm_views.document(self.table, rec, instance_view, user_data=user_data)
 
     def instance_view(self, rec: ResourceRecord, subscription_ids: Sequence[str]) -> dict[str, Any]:
-        return vm_views.instance_view(self.table, rec, self.identity_conflicts(subscription_ids))
+        view = vm_views.instance_view(self.table, rec, self.identity_conflicts(subscription_ids))
+        if self.extensions is not None and rec.body.get("resources"):
+            with self.store.read() as tx:
+                view["extensions"] = self.extensions.instance_views(tx, rec)
+            view["vmAgent"]["extensionHandlers"] = [
+                {
+                    "type": e["type"],
+                    "typeHandlerVersion": e["typeHandlerVersion"],
+                    "status": {
+                        "code": "ProvisioningState/succeeded",
+                        "level": "Info",
+                        "displayStatus": "Ready",
+                    },
+                }
+                for e in view["extensions"]
+            ]
+        return view
 
     # helpers -----------------------------------------------------------------------------------------
     def _ctx(self, rec: ResourceRecord) -> ExecContext:
@@ -137,6 +177,7 @@ class VirtualMachines:
         disk_id = rec.body["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"]
         self.disks.content.save_guest(tx, disk_id, guest)
         internal(rec)["identity"] = guest_api.identity(guest)
+        internal(rec)["load"] = guest_api.busy_processes(guest)  # what the CPU metrics read (metrics.py)
 
     @staticmethod
     def _apply_boot(rec: ResourceRecord, boot: BootResult) -> None:
@@ -198,6 +239,13 @@ class VirtualMachines:
         size = (props.get("hardwareProfile") or {}).get("vmSize")
         if size:
             rec.body["properties"]["hardwareProfile"]["vmSize"] = size
+        if "userData" in props:
+            internal(rec)["userData"] = _user_data(props["userData"])
+        # what the platform owns is changed only by the rules above; every other property the client
+        # sends replaces the stored one (shapes.keep: the new value wins, what it leaves out stays)
+        given = {k: v for k, v in props.items() if k not in _OWNED}
+        rec.body["properties"] = shapes.keep(rec.body["properties"], given)
+        rec.body.update(shapes.keep(rec.body, _top_level(body)))
         self.tracked.save(tx, rec)
         return rec
 
@@ -209,6 +257,22 @@ class VirtualMachines:
         tenant_id: str | None,
         client: dict[str, str] | None = None,
     ) -> tuple[ResourceRecord, OperationRecord]:
+        rec = self.new_vm(tx, rid, body, tenant_id, client)
+        op = self.operations.start_for(tx, rec, kind=KIND.op("create"), family=FAMILY, tenant_id=tenant_id)
+        return rec, op
+
+    def new_vm(
+        self,
+        tx: Txn,
+        rid: str,
+        body: dict[str, Any],
+        tenant_id: str | None,
+        client: dict[str, str] | None = None,
+        *,
+        member: Member | None = None,
+    ) -> ResourceRecord:
+        """A VM record in its first state, its disks made from the source; nothing booted yet. A scale set's
+        instance is made here too (``member``: its record type, owner, resolved source and network)."""
         p = ids.parse(rid)
         assert p is not None and p.resource_group is not None
         if not body.get("location"):
@@ -220,8 +284,18 @@ class VirtualMachines:
             raise InvalidParameter(
                 "Required parameter 'hardwareProfile.vmSize' is missing (null).", target="vmSize"
             )
+        user_data = _user_data(props["userData"]) if "userData" in props else None
+        self._check_references(tx, props)
         storage = props.get("storageProfile") or {}
         os_disk_in = dict(storage.get("osDisk") or {})
+        for i, d in enumerate([os_disk_in, *(storage.get("dataDisks") or [])]):
+            blob = "vhd" if d.get("vhd") else "image" if d.get("image") else None
+            if blob is not None:
+                raise InvalidParameter(
+                    "Blob-based (unmanaged) disks are not served by azemu, which serves no storage accounts: "
+                    "give a managed disk (managedDisk) instead.",
+                    target=f"storageProfile.{'osDisk' if i == 0 else f'dataDisks[{i - 1}]'}.{blob}",
+                )
         image_ref = storage.get("imageReference")
         option = str(os_disk_in.get("createOption") or ("FromImage" if image_ref else "")).lower()
         os_profile_in = props.get("osProfile")
@@ -236,18 +310,24 @@ class VirtualMachines:
         delete_option = os_disk_in.get("deleteOption") or "Detach"
 
         if option == "fromimage":
-            src = vm_sources.resolve(
-                tx,
-                image_ref,
-                loc=loc,
-                subscription=p.subscription,
-                vm_id=rid,
-                now=self.clock.now(),
-                images=self.images,
-                gallery=self.gallery,
-                tenant_id=tenant_id or "",
-                client=client or {},
+            src = (
+                member.source
+                if member is not None and member.source is not None
+                else vm_sources.resolve(
+                    tx,
+                    image_ref,
+                    loc=loc,
+                    subscription=p.subscription,
+                    vm_id=rid,
+                    now=self.clock.now(),
+                    images=self.images,
+                    gallery=self.gallery,
+                    tenant_id=tenant_id or "",
+                    client=client or {},
+                )
             )
+            if member is not None and src.guest is not None:  # a platform image: a new guest per instance
+                src = dataclasses.replace(src, guest=src.guest.copy())
             self._first_boot_rule(emu, src.generalized, os_profile_in, src.os_type, p.name)
             if src.image_guest:
                 emu["imageGuest"] = src.image_guest
@@ -304,26 +384,33 @@ class VirtualMachines:
         data_disks = self._data_disks(
             tx, storage.get("dataDisks") or [], image_specs, data_creation, p, loc, rid, str(size)
         )
-        os_disk_out = {
-            "osType": os_type,
-            "name": disk_name,
-            "createOption": create_option,
-            "caching": caching,
-            "managedDisk": {"storageAccountType": sku, "id": disk_id},
-            "deleteOption": delete_option,
-            "diskSizeGB": size_gb,
-        }
+        os_disk_out = shapes.keep(
+            os_disk_in,
+            {
+                "osType": os_type,
+                "name": disk_name,
+                "createOption": create_option,
+                "caching": caching,
+                "managedDisk": {"storageAccountType": sku, "id": disk_id},
+                "deleteOption": delete_option,
+                "diskSizeGB": size_gb,
+            },
+        )
         storage_out: dict[str, Any] = {
             "osDisk": os_disk_out,
             "dataDisks": data_disks,
-            "diskControllerType": "SCSI",
+            "diskControllerType": storage.get("diskControllerType") or "SCSI",
         }
         if image_out is not None:
-            storage_out = {"imageReference": image_out, **storage_out}
+            storage_out = {"imageReference": shapes.keep(image_ref, image_out), **storage_out}
         props_out: dict[str, Any] = {
             "hardwareProfile": {"vmSize": size},
             "storageProfile": storage_out,
-            "networkProfile": {"networkInterfaces": self._attach_nics(tx, props, rid)},
+            "networkProfile": {
+                "networkInterfaces": member.nics
+                if member is not None and member.nics is not None
+                else self._attach_nics(tx, props, rid)
+            },
             "vmId": str(uuid.uuid4()),
             "timeCreated": iso(self.clock.now()),
         }
@@ -331,17 +418,37 @@ class VirtualMachines:
             props_out["osProfile"] = osprofile.public_view(
                 {**os_profile_in, "computerName": os_profile_in.get("computerName") or p.name}, os_type
             )
-        if props.get("diagnosticsProfile"):
-            props_out["diagnosticsProfile"] = props["diagnosticsProfile"]
         props_out["hyperVGeneration"] = hyper_v
-        doc = {"tags": dict(body.get("tags") or {}), "properties": props_out}
-        if body.get("zones"):
-            doc["zones"] = body["zones"]
-        rec = self.tracked.new_record(
-            tx, rid, TYPE, loc, doc, state=self.table.initial, internal=cast(dict[str, Any], emu)
+        if props.get("virtualMachineScaleSet"):
+            props_out["virtualMachineScaleSet"] = props["virtualMachineScaleSet"]
+        # every property the client sent is kept (shapes.keep), under what the platform computed
+        given = {k: v for k, v in props.items() if k not in _OWNED}
+        given["storageProfile"] = {
+            k: v for k, v in storage.items() if k not in ("imageReference", "osDisk", "dataDisks")
+        }
+        given["hardwareProfile"] = props.get("hardwareProfile") or {}
+        given["networkProfile"] = {
+            k: v for k, v in (props.get("networkProfile") or {}).items() if k != "networkInterfaces"
+        }
+        doc = shapes.keep(
+            _top_level(body),
+            {"tags": dict(body.get("tags") or {}), "properties": shapes.keep(given, props_out)},
         )
-        op = self.operations.start_for(tx, rec, kind=KIND.op("create"), family=FAMILY, tenant_id=tenant_id)
-        return rec, op
+        if user_data is not None:
+            emu["userData"] = user_data
+        avset = (props.get("availabilitySet") or {}).get("id")
+        if avset and self.availability_sets is not None:
+            emu["domains"] = list(self.availability_sets.join(tx, str(avset), rid))
+        return self.tracked.new_record(
+            tx,
+            rid,
+            member.type if member is not None else TYPE,
+            loc,
+            doc,
+            state=self.table.initial,
+            parent_key=member.owner_key if member is not None else None,
+            internal=cast(dict[str, Any], emu),
+        )
 
     @staticmethod
     def _first_boot_rule(
@@ -366,7 +473,37 @@ class VirtualMachines:
         emu["firstBoot"] = {"source": "specialized"}
         emu["osState"] = "specialized"
 
+    # resources a VM may name; one azemu does not serve cannot exist, and is answered as Azure answers a
+    # reference to a resource that does not exist
+    _REFERENCES = (
+        ("availabilitySet", "Availability Set"),
+        ("proximityPlacementGroup", "Proximity Placement Group"),
+        ("host", "Dedicated Host"),
+        ("hostGroup", "Dedicated Host Group"),
+        ("virtualMachineScaleSet", "Virtual Machine Scale Set"),
+    )
+
+    def _check_references(self, tx: Txn, props: dict[str, Any]) -> None:
+        refs = [(key, noun, (props.get(key) or {}).get("id")) for key, noun in self._REFERENCES]
+        group = ((props.get("capacityReservation") or {}).get("capacityReservationGroup") or {}).get("id")
+        refs.append(("capacityReservation.capacityReservationGroup", "Capacity Reservation Group", group))
+        for key, noun, ref in refs:
+            if not ref:
+                continue
+            p = ids.parse(str(ref))
+            found = tx.get_resource(ids.key_of(str(ref))) if p is not None else None
+            if found is None or p is None or self.registry.get(p.full_type) is None:
+                raise NotFound(f"{noun} {ref} cannot be found.", target=key)
+
     def _attach_nics(self, tx: Txn, props: dict[str, Any], vm_id: str) -> Sequence[dict[str, Any]]:
+        network = props.get("networkProfile") or {}
+        if network.get("networkInterfaceConfigurations") or network.get("networkApiVersion"):
+            raise InvalidParameter(
+                "Network interface configurations (networkApiVersion), which have the platform create a VM's "
+                "network interfaces, are not served by azemu: create the network interface and name it in "
+                "networkProfile.networkInterfaces.",
+                target="networkProfile.networkInterfaceConfigurations",
+            )
         nics_out = []
         for nic_ref in (props.get("networkProfile") or {}).get("networkInterfaces") or []:
             self.network.attach(tx, nic_ref["id"], vm_id)
@@ -384,7 +521,10 @@ class VirtualMachines:
 
     def _complete_create(self, tx: Txn, op: OperationRecord) -> None:
         assert op.resource_id is not None
-        rec = self.tracked.require(tx, op.resource_id)
+        self.boot_new(tx, self.tracked.require(tx, op.resource_id))
+
+    def boot_new(self, tx: Txn, rec: ResourceRecord) -> None:
+        """A new VM's first boot: provisioning from ``osProfile`` (generalized source) or as it is."""
         emu = internal(rec)
         guest = self._guest(tx, rec)
         emu["imageGuest"] = guest.distro
@@ -403,7 +543,6 @@ class VirtualMachines:
         self.tracked.save(tx, rec)
         if timed_out:
             raise AzureError(timed_out, code="OSProvisioningTimedOut", status=409)
-        return None
 
     def _create_failed(self, tx: Txn, op: OperationRecord) -> None:
         assert op.resource_id is not None
@@ -415,22 +554,41 @@ class VirtualMachines:
             tx.put_resource(rec)
 
     # power -------------------------------------------------------------------------------------------
-    def begin_power(self, rid: str, action: str, tenant_id: str | None) -> OperationRecord:
+    def begin_power(
+        self, rid: str, action: str, tenant_id: str | None, *, hibernate: bool = False
+    ) -> OperationRecord:
         with self.store.transaction() as tx:
             rec = self.tracked.require(tx, rid)
+            if hibernate:
+                caps = rec.body["properties"].get("additionalCapabilities") or {}
+                if not caps.get("hibernationEnabled"):
+                    raise AzureError(
+                        f"Hibernation is not enabled on Virtual Machine '{rec.name}'. Hibernation can be enabled "
+                        "only when the VM is created or deallocated, with "
+                        "'additionalCapabilities.hibernationEnabled' set to true.",
+                        code="OperationNotAllowed",
+                        status=409,
+                    )
             self._transition(rec, action)
+            internal(rec)["hibernated"] = hibernate
             self.tracked.save(tx, rec)
             return self.operations.start_for(
                 tx, rec, kind=KIND.op(action), family=FAMILY, tenant_id=tenant_id
             )
 
     def _complete_power(self, tx: Txn, op: OperationRecord) -> None:
-        """A power operation ends: the VM settles where the table says, and its guest and disks follow."""
         assert op.resource_id is not None
-        rec = self.tracked.require(tx, op.resource_id)
+        self.settle_power(tx, self.tracked.require(tx, op.resource_id), op.kind.rsplit(".", 1)[1])
+
+    def begin_member_power(self, tx: Txn, rec: ResourceRecord, action: str) -> None:
+        """One instance of a scale-set action: the table's transition now, ``settle_power`` at its end."""
+        self._transition(rec, action)
+        self.tracked.save(tx, rec)
+
+    def settle_power(self, tx: Txn, rec: ResourceRecord, action: str) -> None:
+        """A power operation ends: the VM settles where the table says, and its guest and disks follow."""
         if self.table.transitional(rec.state):
             self._transition(rec, "settle")
-        action = op.kind.rsplit(".", 1)[1]
         if action in ("start", "restart"):
             guest = self._guest(tx, rec)
             self._apply_boot(rec, guest_api.boot(guest, self._ctx(rec)))
@@ -444,7 +602,6 @@ class VirtualMachines:
         elif action == "powerOff":
             internal(rec)["agent"] = {"ready": False, "messages": []}
         self.tracked.save(tx, rec)
-        return None
 
     def _disk_state(self, tx: Txn, disk_id: str, wanted: str) -> None:
         disk = tx.get_resource(ids.key_of(disk_id))
@@ -551,7 +708,12 @@ class VirtualMachines:
 
     def _finish_run_command(self, tx: Txn, rec: ResourceRecord, outcome: dict[str, Any]) -> Any:
         internal(rec)["busy"] = None
-        power = outcome.get("power")
+        self.guest_power(tx, rec, outcome.get("power"))
+        self.tracked.save(tx, rec)
+        return run_command_output(outcome)
+
+    def guest_power(self, tx: Txn, rec: ResourceRecord, power: str | None) -> None:
+        """The guest asked to power off or reboot (a script ran ``shutdown``): the VM follows."""
         if power == "poweroff":
             self._transition(rec, "guest_poweroff")
             internal(rec)["agent"] = {
@@ -563,8 +725,6 @@ class VirtualMachines:
             guest = self._guest(tx, rec)
             self._apply_boot(rec, guest_api.boot(guest, self._ctx(rec)))
             self._save_guest(tx, rec, guest)
-        self.tracked.save(tx, rec)
-        return run_command_output(outcome)
 
     def _run_command_failed(self, tx: Txn, op: OperationRecord) -> None:
         assert op.resource_id is not None
@@ -602,6 +762,11 @@ class VirtualMachines:
                     self.disks.remove_now(tx, disk_id)
                 else:
                     self.disks.set_state(tx, disk_id, "detach")
+        avset = (props.get("availabilitySet") or {}).get("id")
+        if avset and self.availability_sets is not None:
+            self.availability_sets.leave(tx, avset, rec.id)
+        for child in tx.list_resources(parent_key=rec.key):  # its extensions go with it
+            tx.delete_resource(child.key)
         for nic in props["networkProfile"]["networkInterfaces"]:
             self.network.detach(tx, nic["id"])
             if str((nic.get("properties") or {}).get("deleteOption", "Detach")).lower() == "delete":
@@ -736,7 +901,7 @@ class VirtualMachines:
         sku: str,
         size_gb: int,
     ) -> dict[str, Any]:
-        return {
+        computed = {
             "lun": lun,
             "name": name,
             "createOption": option,
@@ -744,18 +909,64 @@ class VirtualMachines:
             "managedDisk": {"storageAccountType": sku, "id": disk_id},
             "deleteOption": d.get("deleteOption") or "Detach",
             "diskSizeGB": size_gb,
-            "toBeDetached": False,
+            "toBeDetached": bool(d.get("toBeDetached", False)),
         }
+        out: dict[str, Any] = shapes.keep(d, computed)
+        return out
 
     def identity_conflicts(self, subscription_ids: Sequence[str]) -> builtins.list[dict[str, Any]]:
         """VMs of these subscriptions sharing a SID, machine-id, SSH host key or computer name."""
         return conflicts.groups(self.store, list(subscription_ids))
+
+    # the guest, for other domain services (SSH sessions) ---------------------------------------------
+    def load_guest(self, tx: Txn, rec: ResourceRecord) -> Guest:
+        return self._guest(tx, rec)
+
+    def store_guest(self, tx: Txn, rec: ResourceRecord, guest: Guest) -> None:
+        """Save the guest's files to the OS disk (in ``tx``) and refresh what the platform knows of it."""
+        self._save_guest(tx, rec, guest)
+
+    def exec_context(self, rec: ResourceRecord) -> ExecContext:
+        return self._ctx(rec)
+
+    def powered_on(self, rec: ResourceRecord) -> bool:
+        return bool(self.table.fact(rec.state, "power") == "running")
 
     # guest inspection --------------------------------------------------------------------------------
     def guest_of(self, rid: str) -> Guest:
         with self.store.read() as tx:
             rec = self.tracked.require(tx, rid)
             return self._guest(tx, rec)
+
+
+# what the VM's own rules build from the request (storageProfile's disks and image, NICs, osProfile's
+# public view, userData kept apart); every other property is stored as the client sent it
+_OWNED = ("storageProfile", "networkProfile", "osProfile", "hardwareProfile", "userData")
+# top-level ARM properties besides location, tags and properties, kept as sent
+_TOP_LEVEL = ("identity", "plan", "zones", "extendedLocation", "placement")
+
+
+def _top_level(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: body[k] for k in _TOP_LEVEL if k in body}
+
+
+USER_DATA_MAX = 87384
+
+
+def _user_data(value: Any) -> str:
+    """``userData`` as Azure accepts it: base64, at most 87384 characters."""
+    text = str(value)
+    try:
+        base64.b64decode(text, validate=True)
+        ok = len(text) <= USER_DATA_MAX
+    except (binascii.Error, ValueError):
+        ok = False
+    if not ok:
+        raise InvalidParameter(
+            f"UserData must be in Base64 encoding and with a maximum length of {USER_DATA_MAX} characters.",
+            target="userData",
+        )
+    return text
 
 
 def run_command_output(outcome: dict[str, Any]) -> dict[str, Any]:

@@ -108,6 +108,7 @@ REFUSALS = Refusals(
 _T: dict[str, dict[str, str]] = {
     "creating": {"created": "running", "create_failed": "running", "delete": "deleting"},
     "running": {
+        "reimage": "creating",  # a scale set instance gets a new OS disk and boots it anew
         "start": "running",
         "powerOff": "stopping",
         "deallocate": "deallocating",
@@ -123,6 +124,7 @@ _T: dict[str, dict[str, str]] = {
     "restarting": {"settle": "running", "delete": "deleting"},
     "stopping": {"settle": "stopped", "delete": "deleting"},
     "stopped": {
+        "reimage": "creating",  # a scale set instance gets a new OS disk and boots it anew
         "start": "starting",
         "powerOff": "stopped",
         "deallocate": "deallocating",
@@ -132,6 +134,7 @@ _T: dict[str, dict[str, str]] = {
     },
     "deallocating": {"settle": "deallocated", "delete": "deleting"},
     "deallocated": {
+        "reimage": "creating",  # a scale set instance gets a new OS disk and boots it anew
         "start": "starting",
         "powerOff": "deallocated",
         "deallocate": "deallocated",

@@ -20,10 +20,26 @@ OS_NAMES = {
     "ubuntu-24.04": ("ubuntu", "24.04"),
     "debian-12": ("debian", "12"),
     "rhel-9": ("redhat", "9.4"),
+    "windows-2016": ("Windows Server 2016 Datacenter", "10.0.14393.7515"),
     "windows-2019": ("Windows Server 2019 Datacenter", "10.0.17763.6532"),
     "windows-2022": ("Windows Server 2022 Datacenter", "10.0.20348.2849"),
     "windows-2025": ("Windows Server 2025 Datacenter", "10.0.26100.2314"),
 }
+
+
+def _patch_status(os_type: str) -> dict[str, Any]:
+    """What Azure reports before any patch assessment has run (azemu runs none)."""
+    mode = "ImageDefault" if os_type == "Linux" else "AutomaticByOS"
+    return {
+        "configurationStatuses": [
+            {
+                "code": f"PatchModeConfigurationState/{mode}",
+                "level": "Info",
+                "displayStatus": "Provisioning succeeded",
+                "time": _now(),
+            }
+        ]
+    }
 
 
 def _now() -> str:
@@ -41,12 +57,19 @@ def provisioning_state(table: StateTable, rec: ResourceRecord) -> str:
 
 
 def document(
-    table: StateTable, rec: ResourceRecord, instance_view: dict[str, Any] | None = None
+    table: StateTable,
+    rec: ResourceRecord,
+    instance_view: dict[str, Any] | None = None,
+    *,
+    user_data: bool = False,
 ) -> dict[str, Any]:
+    """The VM's ARM document; ``userData`` only when asked for (``$expand=userData``), as Azure."""
     props = copy.deepcopy(rec.body["properties"])
     props["provisioningState"] = provisioning_state(table, rec)
     if instance_view is not None:
         props["instanceView"] = instance_view
+    if user_data and rec.internal.get("userData") is not None:
+        props["userData"] = rec.internal["userData"]
     return envelope(rec, props, etag=rec.etag)
 
 
@@ -87,6 +110,10 @@ def instance_view(
         )
     code, display = power_code(table, rec.state)
     statuses.append({"code": code, "level": "Info", "displayStatus": display})
+    if internal.get("hibernated") and code == "PowerState/deallocated":
+        statuses.append(
+            {"code": "HibernationState/Hibernated", "level": "Info", "displayStatus": "VM hibernated"}
+        )
     statuses.extend(conflicts.statuses_for(rec.id, conflict_groups))
     for warning in internal.get("warnings") or []:
         statuses.append(
@@ -116,14 +143,17 @@ def instance_view(
             "time": _now(),
         }
     )
+    update_domain, fault_domain = internal.get("domains") or (0, 0)
     view: dict[str, Any] = {
+        "platformUpdateDomain": update_domain,
+        "platformFaultDomain": fault_domain,
         "vmAgent": {
             "vmAgentVersion": _AGENT_VERSION[os_type] if ready else "Unknown",
             "statuses": [agent_status],
         },
         "disks": [
             {
-                "name": props["storageProfile"]["osDisk"]["name"],
+                "name": disk["name"],
                 "statuses": [
                     {
                         "code": "ProvisioningState/succeeded",
@@ -133,8 +163,11 @@ def instance_view(
                     }
                 ],
             }
+            for disk in [props["storageProfile"]["osDisk"], *props["storageProfile"].get("dataDisks", [])]
         ],
         "hyperVGeneration": props.get("hyperVGeneration", "V1"),
+        "patchStatus": _patch_status(os_type),
+        "isVMInStandbyPool": False,
         "statuses": statuses,
     }
     ident = internal.get("identity") or {}

@@ -9,7 +9,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from azemu.guest import linux, windows
+from azemu.guest import cpuload, linux, windows
+from azemu.guest.linux import sshlogin
+from azemu.guest.linux.sshlogin import LoginUser
 from azemu.guest.machine import BootResult, ExecContext, ExecResult, Guest, OsProfile
 
 GUESTS = (*linux.DISTROS, *windows.DISTROS)
@@ -76,16 +78,60 @@ def _run_safely(
         return ExecResult(1, stderr=f"{INTERNAL_ERROR}: {type(exc).__name__}: {exc}\n")
 
 
+# SSH: what the guest's sshd decides (Linux guests; Windows guests serve no SSH) --------------------------
+def ssh_user(guest: Guest, name: str) -> LoginUser | None:
+    """The account an SSH login as ``name`` would get, if the guest has it (with a login shell)."""
+    return sshlogin.login_user(guest, name) if guest.os_type == "Linux" else None
+
+
+def ssh_host_keys(guest: Guest) -> list[bytes]:
+    return sshlogin.host_keys(guest) if guest.os_type == "Linux" else []
+
+
+def ssh_key_allowed(guest: Guest, name: str, public_key: str) -> bool:
+    return guest.os_type == "Linux" and sshlogin.key_allowed(guest, name, public_key)
+
+
+def ssh_password_allowed(guest: Guest) -> bool:
+    return guest.os_type == "Linux" and sshlogin.password_allowed(guest)
+
+
+def ssh_password_ok(guest: Guest, name: str, password: str) -> bool:
+    return guest.os_type == "Linux" and sshlogin.password_ok(guest, name, password)
+
+
+def run_session(
+    guest: Guest, user: LoginUser, command: str, stdin: str, ctx: ExecContext, env: dict[str, str]
+) -> ExecResult:
+    """An SSH exec request: ``command`` run by the user's shell, as that user. Never raises (as run_script)."""
+
+    def run() -> ExecResult:
+        try:
+            return sshlogin.run_command(guest, user, _text(command), _text(stdin), ctx, env)
+        except Exception as exc:
+            log.exception("SSH command failed inside azemu (%s)", guest.distro)
+            return ExecResult(1, stderr=f"{INTERNAL_ERROR}: {type(exc).__name__}: {exc}\n")
+
+    return _measure("run_session", run)
+
+
 def first_boot(guest: Guest, profile: OsProfile, ctx: ExecContext) -> BootResult:
+    cpuload.stop_all(guest, ctx.now)  # no process outlives a boot
     if guest.os_type == "Windows":
         return _measure("first_boot", lambda: windows.first_boot(guest, profile, ctx))
     return _measure("first_boot", lambda: linux.first_boot(guest, profile, ctx))
 
 
 def boot(guest: Guest, ctx: ExecContext) -> BootResult:
+    cpuload.stop_all(guest, ctx.now)
     if guest.os_type == "Windows":
         return _measure("boot", lambda: windows.boot(guest, ctx))
     return _measure("boot", lambda: linux.boot(guest, ctx))
+
+
+def busy_processes(guest: Guest) -> list[dict[str, Any]]:
+    """The guest's busy processes, running or ended within the last day (guest/cpuload.py)."""
+    return cpuload.processes(guest)
 
 
 def identity(guest: Guest) -> dict[str, Any]:

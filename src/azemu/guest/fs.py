@@ -13,6 +13,8 @@ import posixpath
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from azemu.guest import lazyfile
+
 
 class FsError(Exception):
     """A filesystem error, with the errno-style name the shell prints (ENOENT, EEXIST, ENOTDIR, EISDIR)."""
@@ -138,7 +140,7 @@ class GuestFS:
             raise FsError("EISDIR", path)
         if n.kind == "l":
             return self.read(posixpath.join(posixpath.dirname(self.norm(path)), n.data.decode()))
-        return n.data
+        return lazyfile.materialize(n.data)  # a lazy file (guest/lazyfile.py) reads as what it stands for
 
     def read_text(self, path: str, default: str | None = None) -> str:
         try:

@@ -27,8 +27,12 @@ def api_of(spec: KindSpec) -> tuple[str, str]:
 
 
 def body_of(req: Request, shape: Any, *, required: bool = True) -> dict[str, Any]:
-    """The request's JSON object in the shape's spelling, checked against it (domain/shapes.py)."""
-    body: dict[str, Any] = shapes.normalize(req.json_object(required=required), shape)
+    """The request's JSON object in the shape's spelling, checked against it (domain/shapes.py); a spec
+    shape also leaves out what the RP ignores at the request's api-version."""
+    raw = req.json_object(required=required)
+    if isinstance(shape, shapes.SpecShape):
+        return shape.request(raw, req.api_version or "")
+    body: dict[str, Any] = shapes.normalize(raw, shape)
     shapes.check(body, shape)
     return body
 

@@ -17,7 +17,7 @@ from azemu.arm.lro import iso, status_body
 from azemu.arm.router import Router
 from azemu.clock.faults import FaultRule
 from azemu.clock.profiles import parse_profile
-from azemu.domain import ids
+from azemu.domain import ids, sizes, vm_load
 from azemu.domain.emulator import Emulator
 from azemu.domain.errors import AuthorizationFailed, BadRequest, NotFound
 from azemu.guest import api as guest_api
@@ -86,6 +86,13 @@ ROUTES: tuple[AdminRoute, ...] = (
         "GET", "/guest/registry", "guest_registry", "a Windows guest's registry `?vm=ID&key=K&name=N`"
     ),
     AdminRoute("GET", "/guest/identity", "guest_identity", "a guest's identity `?vm=ID`"),
+    AdminRoute(
+        "POST",
+        "/guest/load",
+        "start_load",
+        'busy CPUs in a guest `{"vm", "cores" or "percent", "seconds"?}` (docs/scale-sets.md)',
+    ),
+    AdminRoute("DELETE", "/guest/load", "stop_load", "end a guest's busy processes `?vm=ID`"),
 )
 
 
@@ -120,6 +127,8 @@ class Admin:
                 "rules": self.emu.rules.profile,
                 "inMemory": self.settings.in_memory,
                 "uptimeSeconds": round(time.time() - self.started, 3),
+                "proxyPort": self.settings.proxy_port,
+                "sshPort": self.settings.ssh_port,
             },
         )
 
@@ -387,6 +396,38 @@ class Admin:
                 f"Registry value '{key}!{name}' not found in the guest.", code="GuestRegistryValueNotFound"
             )
         return Response(200, {"key": key, "name": name, "type": typed[0], "value": typed[1]})
+
+    def _vm_id(self, vm_id: Any, req: Request) -> str:
+        p = ids.parse(str(vm_id or ""))
+        if p is None or p.resource_group is None:
+            raise BadRequest(
+                "'vm' (a virtual machine or scale set instance resource id) is required.", target="vm"
+            )
+        self.emu.tenancy.check_access(req.tenant_id, p.subscription)
+        return str(vm_id)
+
+    def start_load(self, req: Request) -> Response:
+        """Busy CPUs in a guest: ``{"vm": id, "cores": 2}`` or ``{"vm": id, "percent": 90}``, ``"seconds"``
+        (omitted: until stopped or the next boot)."""
+        self._operator(req)
+        body = req.json_object()
+        vm_id = self._vm_id(body.get("vm"), req)
+        cores, percent, seconds = body.get("cores"), body.get("percent"), body.get("seconds")
+        if percent is not None:
+            if not isinstance(percent, int | float) or not 0 <= percent <= 100:
+                raise BadRequest("'percent' must be a number from 0 to 100.", target="percent")
+            size = sizes.find(self.emu.vms.get(vm_id).body["properties"]["hardwareProfile"]["vmSize"])
+            cores = (size.cores if size else 2) * float(percent) / 100
+        if not isinstance(cores, int | float) or cores <= 0:
+            raise BadRequest("'cores' (a number > 0) or 'percent' is required.", target="cores")
+        if seconds is not None and (not isinstance(seconds, int | float) or seconds <= 0):
+            raise BadRequest("'seconds' must be a number > 0.", target="seconds")
+        return Response(200, vm_load.start(self.emu.vms, vm_id, float(cores), seconds))
+
+    def stop_load(self, req: Request) -> Response:
+        self._operator(req)
+        vm_id = self._vm_id(req.query.get("vm"), req)
+        return Response(200, {"stopped": vm_load.stop(self.emu.vms, vm_id)})
 
     def guest_identity(self, req: Request) -> Response:
         return Response(200, guest_api.identity(self._guest(req)))

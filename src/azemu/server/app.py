@@ -23,7 +23,7 @@ import json
 import logging
 import os
 import time
-from typing import Any
+from typing import Any, Protocol
 
 from azemu.arm.http import MAX_BODY, FileBody, Request, Response, too_large
 from azemu.arm.lro import OperationEndpoints
@@ -34,23 +34,26 @@ from azemu.domain.emulator import Emulator
 from azemu.domain.errors import (
     AzureError,
     InternalServerError,
+    InvalidResourceNamespace,
     InvalidResourceType,
     MethodNotAllowed,
     NotFound,
 )
 from azemu.providers import authorization as authorization_provider
 from azemu.providers import compute as compute_provider
+from azemu.providers import insights as insights_provider
 from azemu.providers import network as network_provider
 from azemu.providers import policyinsights as policyinsights_provider
 from azemu.providers import resources as resources_provider
 from azemu.providers.base import ProviderContext
-from azemu.providers.compute import gallery_routes
+from azemu.providers.compute import gallery_routes, vmss_routes
+from azemu.providers.network import lb_routes
 from azemu.providers.resources import deployments as deployments_routes
 from azemu.providers.resources import views as resource_views
 from azemu.server.admin import Admin
 from azemu.server.identity import Identity
 from azemu.server.sas import SasEndpoint
-from azemu.server.tokens import TokenService
+from azemu.server.tokens import TokenService, with_tenant
 from azemu.settings import Settings
 
 log = logging.getLogger("azemu.server")
@@ -94,6 +97,41 @@ def cloud_environment(ep: str) -> dict[str, Any]:
     }
 
 
+class Companion(Protocol):
+    """A listener that runs beside the HTTPS app in the same event loop (the proxy, guests' SSH)."""
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    def poke(self) -> None:
+        """Something changed (a write, an operation ended): what the companion follows may have."""
+
+    @property
+    def pending(self) -> bool:
+        """Poked and not caught up yet (checked before every answer: must be cheap)."""
+
+    async def settle(self) -> None:
+        """Catch up now, so that an answer never reports what the companion does not serve yet."""
+
+
+def unregistered_namespace(ns: str) -> AzureError:
+    """What ARM answers for a namespace the subscription is not registered for: azemu serves no other."""
+    message = (
+        f"The subscription is not registered to use namespace '{ns}'. See https://aka.ms/rps-not-found for how "
+        "to register subscriptions."
+    )
+    return AzureError(
+        message,
+        code="MissingSubscriptionRegistration",
+        status=409,
+        details=[{"code": "MissingSubscriptionRegistration", "target": ns, "message": message}],
+        additional_info=[
+            {"type": "azemu", "info": {"message": f"azemu does not serve '{ns}': see docs/served.md."}}
+        ],
+    )
+
+
 class RequestIds:
     """GUID-shaped request ids: a random per-process prefix and a counter (unique, and cheaper than uuid4)."""
 
@@ -118,6 +156,9 @@ class AzemuApp:
         compute_provider.register(self.router, ctx)
         gallery_routes.register(self.router, ctx)
         network_provider.register(self.router, ctx)
+        vmss_routes.register(self.router, ctx)
+        lb_routes.register(self.router, ctx)
+        insights_provider.register(self.router, ctx)
         authorization_provider.register(self.router, ctx)
         policyinsights_provider.register(self.router, ctx)
         OperationEndpoints(emulator).register(self.router)
@@ -125,12 +166,22 @@ class AzemuApp:
         Identity(emulator, tokens).register(self.router)
         SasEndpoint(emulator).register(self.router)
         emulator.deployments.environment = cloud_environment(f"https://localhost:{settings.port}")
-        self.jobs = JobRunner(emulator.clock, emulator.operations.finish_due)
+        self.jobs = JobRunner(emulator.clock, self._finish_due)
         emulator.operations.attach_scheduler(self.jobs.schedule)
         self._jobs_task: asyncio.Task[None] | None = None
         self._gc_task: asyncio.Task[None] | None = None
         self._ids = RequestIds()
+        self.companions: list[Companion] = []
         self._ratelimit = {"reads": 12000, "writes": 1200, "deletes": 15000, "window": time.time()}
+
+    def _finish_due(self, op_id: str) -> None:
+        self.emulator.operations.finish_due(op_id)
+        self._poke()
+
+    def _poke(self) -> None:
+        """Something changed (a write, an operation ended): companions that follow the domain look again."""
+        for companion in self.companions:
+            companion.poke()
 
     # ASGI ------------------------------------------------------------------------------------------
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -144,10 +195,14 @@ class AzemuApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self.startup()
+                for companion in self.companions:
+                    await companion.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if self._jobs_task is not None:
                     self._jobs_task.cancel()
+                for companion in self.companions:
+                    await companion.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -210,6 +265,11 @@ class AzemuApp:
                 f"The server encountered an internal error. Please retry the request. (request id {request_id})"
             )
             response = Response(internal.status, internal.to_body())
+        if method not in ("GET", "HEAD"):  # a write (reads, the hot path, poke nothing)
+            self._poke()
+        for companion in self.companions:
+            if companion.pending:  # e.g. a VM just started: its SSH listens before anyone is told
+                await companion.settle()
         stream = response.body if isinstance(response.body, FileBody) else None
         if method == "HEAD":
             response.body = None
@@ -297,7 +357,13 @@ class AzemuApp:
             return self._unrouted(req)
         req.params = params
         if route.auth:
-            req.claims = self.tokens.verify_header(req.header("authorization"))
+            try:
+                req.claims = self.tokens.verify_header(req.header("authorization"))
+            except AzureError as err:
+                owner = self.emulator.tenancy.owner_of(params.get("subscriptionId") or "")
+                if owner:
+                    with_tenant(err, owner)
+                raise
             sub = params.get("subscriptionId")
             if sub is not None:
                 self.emulator.tenancy.check_access(req.claims["tid"], sub)
@@ -324,19 +390,16 @@ class AzemuApp:
             i = lowered.index("providers")
             if i + 1 < len(parts):
                 ns = parts[i + 1]
+                if ns.lower() in resource_views.AZURE_NAMESPACES:
+                    raise unregistered_namespace(ns)
                 if ns.lower() not in resource_views.namespaces():
-                    raise NotFound(
-                        f"The resource namespace '{ns}' is invalid. azemu does not serve it: see docs/served.md "
-                        "for what it serves.",
-                        code="InvalidResourceNamespace",
-                        status=400,
-                    )
+                    raise InvalidResourceNamespace(f"The resource namespace '{ns}' is invalid.", status=400)
                 rest = parts[i + 2 :]
                 types = rest[0::2]
-                if types and self.emulator.kinds.get(
-                    f"{ns}/{'/'.join(types[:-1] if len(rest) % 2 else types)}"
-                ):
-                    served = f"{ns}/{'/'.join(types[:-1] if len(rest) % 2 else types)}"
+                # {type}/{name}/{type}/{name}... : an odd count ends with an action (or a list of a type)
+                named = types[:-1] if len(rest) % 2 else types
+                if named and self.emulator.kinds.get(f"{ns}/{'/'.join(named)}"):
+                    served = f"{ns}/{'/'.join(named)}"
                     action = rest[-1] if len(rest) % 2 else req.method
                     raise NotFound(
                         f"The action '{action}' on resource type '{served}' is not served by azemu (see "
@@ -345,8 +408,7 @@ class AzemuApp:
                     )
                 rtype = "/".join(types) if types else ""
                 raise InvalidResourceType(
-                    f"The resource type '{rtype}' could not be found in the namespace '{ns}' for api version "
-                    f"'{req.query.get('api-version', '')}'. azemu does not serve it: see docs/served.md for what "
-                    "it serves."
+                    f"The resource type '{rtype}' could not be found in the namespace '{ns}': azemu does not "
+                    "serve it (see docs/served.md for what it serves)."
                 )
         raise NotFound(f"The requested URI '{req.path}' does not exist.", code="NotFound")

@@ -12,8 +12,10 @@ from azemu.clock.clock import Clock
 from azemu.domain.emulator import Emulator, IncompatibleStore, Rules
 from azemu.server.app import AzemuApp
 from azemu.server.datadir import DataDir, open_data_dir
+from azemu.server.proxy import AzureProxy
 from azemu.server.tokens import TokenService
 from azemu.settings import Settings
+from azemu.sshd.server import GuestSsh
 from azemu.state.sqlite import SqliteStore
 from azemu.storage.blobs import BlobStore
 
@@ -37,7 +39,14 @@ def build_app(settings: Settings) -> tuple[AzemuApp, DataDir]:
         loose=settings.loose,
     )
     tokens = TokenService(data.signing_key_pem, endpoint(settings))
-    return AzemuApp(emulator, tokens, settings), data
+    app = AzemuApp(emulator, tokens, settings)
+    if settings.proxy_port:
+        app.companions.append(AzureProxy(settings.proxy_port, settings.port))
+    if settings.ssh_port:
+        app.companions.append(
+            GuestSsh(emulator.guest_sessions, settings.ssh_port, idle_timeout=settings.ssh_idle_timeout)
+        )
+    return app, data
 
 
 def configure_logging(settings: Settings, data: DataDir) -> None:

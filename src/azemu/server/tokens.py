@@ -30,7 +30,17 @@ ARM_AUDIENCES = (
     "https://management.azure.com/",
     "https://management.azure.com",
 )
+GRAPH_AUDIENCES = (
+    "https://graph.microsoft.com/",
+    "https://graph.microsoft.com",
+    "00000003-0000-0000-c000-000000000000",
+    "https://graph.windows.net/",
+    "https://graph.windows.net",
+    "00000002-0000-0000-c000-000000000000",
+)
 DEFAULT_LIFETIME = 3599
+REFRESH_LIFETIME = 90 * 24 * 3600
+_REFRESH_AUDIENCE = "urn:azemu:refresh-token"
 _CACHE_MAX = 8192
 
 
@@ -89,9 +99,12 @@ class TokenService:
         audience: str,
         lifetime: int = DEFAULT_LIFETIME,
         now: float | None = None,
+        user: dict[str, str] | None = None,
     ) -> str:
+        """An access token; ``user`` (upn, name) makes it a delegated (user) token, as the device-code,
+        password and refresh-token flows issue, with ``oid`` the user's object id."""
         iat = int(time.time() if now is None else now)
-        claims = {
+        claims: dict[str, Any] = {
             "aud": audience,
             "iss": f"https://sts.windows.net/{tenant_id}/",
             "iat": iat,
@@ -107,12 +120,72 @@ class TokenService:
             "uti": uuid.uuid4().hex[:22],
             "ver": "1.0",
         }
+        if user is not None:
+            claims.update(
+                idtyp="user",
+                upn=user["upn"],
+                unique_name=user["upn"],
+                name=user["name"],
+                scp="user_impersonation",
+                amr=["pwd"],
+            )
+            claims["appidacr"] = "0"
+        return self._sign(claims)
+
+    def _sign(self, claims: dict[str, Any]) -> str:
         return jwt.encode(
             claims, self._private, algorithm="RS256", headers={"kid": self.kid, "x5t": self.kid}
         )
 
-    def verify_header(self, authorization: str | None) -> dict[str, Any]:
-        """Claims of a valid ARM bearer token, or the 401 Azure answers."""
+    def issue_refresh(self, *, tenant_id: str, client_id: str, user: dict[str, str]) -> str:
+        """A refresh token (azemu's own signed format: opaque to clients, as Entra ID's are)."""
+        now = int(time.time())
+        return self._sign(
+            {
+                "aud": _REFRESH_AUDIENCE,
+                "iat": now,
+                "exp": now + REFRESH_LIFETIME,
+                "tid": tenant_id,
+                "appid": client_id,
+                "oid": user["oid"],
+                "upn": user["upn"],
+                "name": user["name"],
+                "uti": uuid.uuid4().hex[:22],
+            }
+        )
+
+    def read_refresh(self, token: str) -> dict[str, Any] | None:
+        """The claims of a refresh token azemu issued and that has not expired; None otherwise."""
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token, self._public, algorithms=["RS256"], audience=_REFRESH_AUDIENCE
+            )
+        except jwt.PyJWTError:
+            return None
+        return claims
+
+    def issue_id_token(self, *, issuer: str, tenant_id: str, client_id: str, user: dict[str, str]) -> str:
+        now = int(time.time())
+        return self._sign(
+            {
+                "aud": client_id,
+                "iss": issuer,
+                "iat": now,
+                "nbf": now,
+                "exp": now + DEFAULT_LIFETIME,
+                "oid": user["oid"],
+                "sub": user["oid"],
+                "tid": tenant_id,
+                "preferred_username": user["upn"],
+                "name": user["name"],
+                "ver": "2.0",
+            }
+        )
+
+    def verify_header(
+        self, authorization: str | None, audiences: tuple[str, ...] | None = None
+    ) -> dict[str, Any]:
+        """Claims of a valid ARM bearer token (or one for ``audiences``), or the 401 Azure answers."""
         if not authorization:
             raise AuthenticationFailed(
                 "Authentication failed. The 'Authorization' header is missing.",
@@ -125,8 +198,12 @@ class TokenService:
                 "Authentication failed. The 'Authorization' header is provided in an invalid format.",
                 headers=_www("The authentication failed because of invalid 'Authorization' header format."),
             )
-        claims = self._cache.get(token)
-        if claims is None:
+        cached = self._cache.get(token) if audiences is None else None
+        if cached is not None:
+            claims = cached
+        elif audiences is not None:
+            claims = self._decode(token, frozenset(audiences))
+        else:
             claims = self._decode(token)
             if len(self._cache) >= _CACHE_MAX:
                 self._cache.clear()
@@ -141,7 +218,7 @@ class TokenService:
             )
         return claims
 
-    def _decode(self, token: str) -> dict[str, Any]:
+    def _decode(self, token: str, audiences: frozenset[str] | None = None) -> dict[str, Any]:
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -159,8 +236,8 @@ class TokenService:
             raise InvalidAuthenticationToken(
                 "The access token is invalid.", headers=_www(f"The access token is invalid: {exc}.")
             ) from None
-        if claims["aud"] not in self.audiences:
-            allowed = ",".join(f"'{a}'" for a in ARM_AUDIENCES)
+        if claims["aud"] not in (audiences or self.audiences):
+            allowed = ",".join(f"'{a}'" for a in (audiences or ARM_AUDIENCES))
             raise InvalidAuthenticationTokenAudience(
                 f"The access token has been obtained for wrong audience or resource '{claims['aud']}'. It should "
                 f"exactly match with one of the allowed audiences {allowed}.",
@@ -169,10 +246,22 @@ class TokenService:
         return claims
 
 
-def _www(description: str) -> dict[str, str]:
+def _www(description: str, tenant_id: str = "") -> dict[str, str]:
     return {
         "WWW-Authenticate": (
-            'Bearer authorization_uri="https://login.windows.net/", error="invalid_token", '
+            f'Bearer authorization_uri="https://login.windows.net/{tenant_id}", error="invalid_token", '
             f'error_description="{description}"'
         )
     }
+
+
+def with_tenant(err: Exception, tenant_id: str) -> Exception:
+    """ARM's 401 for a subscription names the subscription's tenant in its challenge: tools (Packer, az's
+    ``--tenant``-less login) discover the tenant from an unauthenticated ``GET /subscriptions/{id}``."""
+    headers = getattr(err, "headers", None)
+    challenge = (headers or {}).get("WWW-Authenticate", "")
+    if challenge.startswith('Bearer authorization_uri="https://login.windows.net/"'):
+        headers["WWW-Authenticate"] = challenge.replace(  # type: ignore[index]
+            "https://login.windows.net/", f"https://login.windows.net/{tenant_id}", 1
+        )
+    return err

@@ -40,6 +40,7 @@ class AzemuServer:
         loose: bool = False,
         extra_args: tuple[str, ...] = (),
         startup_timeout: float = 30.0,
+        ssh_port: str = "auto",
     ) -> None:
         self._own_dir = data_dir is None
         self.data_dir = Path(data_dir) if data_dir is not None else Path(tempfile.mkdtemp(prefix="azemu-"))
@@ -50,6 +51,9 @@ class AzemuServer:
         self.extra_args = extra_args
         self.startup_timeout = startup_timeout
         self.port = 0
+        self.proxy_port = 0
+        self.ssh_port_option = ssh_port
+        self.ssh_port = 0  # what azemu chose (22 when it may bind it), read back from its health answer
         self.process: subprocess.Popen[bytes] | None = None
         self.data: DataDir = open_data_dir(self.data_dir)
         self._token: tuple[str, float] | None = None
@@ -57,6 +61,7 @@ class AzemuServer:
     # life cycle ------------------------------------------------------------------------------------
     def start(self) -> AzemuServer:
         self.port = self.port or free_port()
+        self.proxy_port = self.proxy_port or free_port()
         args = [
             sys.executable,
             "-m",
@@ -73,6 +78,10 @@ class AzemuServer:
             "--log-level",
             "warning",
             "--no-access-log",
+            "--proxy-port",
+            str(self.proxy_port),
+            "--ssh-port",
+            self.ssh_port_option,
             *self.extra_args,
         ]
         if self.in_memory:
@@ -99,7 +108,8 @@ class AzemuServer:
             try:
                 with urllib.request.urlopen(
                     f"{self.endpoint}/_azemu/health", context=self.ssl_context(), timeout=2
-                ):
+                ) as resp:
+                    self.ssh_port = int(json.load(resp).get("sshPort") or 0)
                     return time.monotonic() - started
             except (urllib.error.URLError, OSError):
                 time.sleep(0.05)
@@ -194,6 +204,10 @@ class AzemuServer:
 
     def env(self) -> dict[str, str]:
         return clientenv.env_vars(self.data, self.port)
+
+    def proxy_env(self) -> dict[str, str]:
+        """What ``eval "$(azemu env --proxy)"`` exports: a public-cloud tool reaches azemu through its proxy."""
+        return clientenv.proxy_env_vars(self.data, self.proxy_port)
 
     def ssl_context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=str(self.data.tls.ca_cert))

@@ -26,7 +26,12 @@ def test_base_images() -> None:
         assert g.fs.is_file(r"C:\Windows\System32\Sysprep\ActionFiles\Generalize.xml")
         assert L.realtime_on(g) and not L.bitlocker_on(g)
     builds = {d: L.reg(base_guest(d, NOW)).get(L.K_NT_CV, "CurrentBuild") for d in DISTROS}
-    assert builds == {"windows-2019": "17763", "windows-2022": "20348", "windows-2025": "26100"}
+    assert builds == {
+        "windows-2016": "14393",
+        "windows-2019": "17763",
+        "windows-2022": "20348",
+        "windows-2025": "26100",
+    }
     assert base_guest("windows-2022", NOW).to_dict()["registry"]  # serialisable
 
 

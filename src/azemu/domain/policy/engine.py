@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from azemu.clock.clock import Clock
-from azemu.domain import ids
+from azemu.domain import ids, shapes
 from azemu.domain.errors import AzureError
 from azemu.domain.kinds import KindSpec, Registry, Write, Written
 from azemu.domain.operations import Operations
@@ -772,14 +772,24 @@ def _no_field(name: str) -> Any:
     raise RuntimeError("field() before the evaluation is bound")
 
 
+_INDEXED: dict[str, bool] = {}
+
+
 def _indexed(spec: KindSpec) -> bool:
     """Mode ``Indexed`` evaluates only types that support tags and location (resource groups excluded)."""
-    shape = spec.shape
-    return (
-        isinstance(shape, dict)
-        and ("location" in shape or "tags" in shape)
-        and spec.type.lower() != "microsoft.resources/resourcegroups"
-    )
+    found = _INDEXED.get(spec.type)
+    if found is None:
+        shape = spec.shape
+        if isinstance(shape, shapes.SpecShape):
+            keys = {k.lower() for k in shape.props()}
+        elif isinstance(shape, dict):
+            keys = {k.lower() for k in shape}
+        else:
+            keys = set()
+        found = _INDEXED[spec.type] = ("location" in keys or "tags" in keys) and (
+            spec.type.lower() != "microsoft.resources/resourcegroups"
+        )
+    return found
 
 
 def _doc(spec: KindSpec, rid: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
-from azemu.guest.linux import blockio, builtins, cloudinit, coreutils, sysadmin, textutils, waagent
+from azemu.guest.linux import (
+    blockio,
+    builtins,
+    cloudinit,
+    coreutils,
+    loadcmds,
+    sudo,
+    sysadmin,
+    textutils,
+    waagent,
+)
 
-MODULES = (blockio, builtins, cloudinit, coreutils, sysadmin, textutils, waagent)
+MODULES = (blockio, builtins, cloudinit, coreutils, loadcmds, sudo, sysadmin, textutils, waagent)

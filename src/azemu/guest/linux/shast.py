@@ -36,6 +36,7 @@ class Pipeline:
 class AndOr:
     first: Pipeline
     rest: list[tuple[str, Pipeline]] = field(default_factory=list)  # ("&&" | "||", pipeline)
+    background: bool = False  # ended by ``&``: started, not waited for
 
 
 Body = list[AndOr]

@@ -207,6 +207,7 @@ class Shell:
         self.traps: dict[str, str] = {}  # "EXIT" -> the command trap set
         self.power: str | None = None
         self.state: dict[str, Any] = {}  # per-run scratch shared by subshells (e.g. stopped services)
+        self.user = "root"  # who runs it: an SSH session's user until ``sudo`` (see :mod:`sudo`)
 
     # processes ---------------------------------------------------------------------------------------
     def fork(self) -> Shell:
@@ -224,6 +225,7 @@ class Shell:
         sub.source_depth, sub.depth = self.source_depth, self.depth + 1
         sub.funcnames = list(self.funcnames)
         sub.state = self.state
+        sub.user = self.user
         return sub
 
     def child(self) -> Shell:
@@ -231,6 +233,7 @@ class Shell:
         env = {k: v for k, v in self.env.items() if k in self.exported}
         sub = Shell(self.guest, self.ctx, env, self.runner)
         sub.cwd, sub.depth, sub.state = self.cwd, self.depth + 1, self.state
+        sub.user = self.user
         return sub
 
     def adopt(self, sub: Shell) -> None:

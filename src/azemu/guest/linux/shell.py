@@ -51,6 +51,8 @@ def run_shell(
     seq = runcommand.record_run_command(sh, script) if record else None
     sh.env["PWD"] = sh.cwd
     rc = sh.run_top(script, io)
-    result = ExecResult(rc, "".join(out), "".join(err), power=sh.power)
+    result = ExecResult(
+        rc, "".join(out), "".join(err), power=sh.power, hang_seconds=float(sh.state.get("hang", 0.0))
+    )
     runcommand.finish_run_command(sh, seq, result.stdout, result.stderr, result.exit_code)
     return result

@@ -122,6 +122,17 @@ class Interpreter:
         return sh.rc
 
     def run_and_or(self, sh: Shell, node: AndOr, io: Io) -> None:
+        if node.background:  # ``cmd &``: long-running commands start and return (loadcmds.py)
+            sh.state["background"] = int(sh.state.get("background", 0)) + 1
+            try:
+                self._run_and_or(sh, node, io)
+            finally:
+                sh.state["background"] -= 1
+            sh.rc = 0
+            return
+        self._run_and_or(sh, node, io)
+
+    def _run_and_or(self, sh: Shell, node: AndOr, io: Io) -> None:
         items: list[tuple[str, Pipeline]] = [(";", node.first), *node.rest]
         for k, (op, pipeline) in enumerate(items):
             if (op == "&&" and sh.rc != 0) or (op == "||" and sh.rc == 0):
@@ -651,7 +662,9 @@ class Interpreter:
 
     def run_program(self, sh: Shell, argv: list[str], io: Io) -> int:
         name = argv[0]
-        while name == "sudo" or (name == "command" and len(argv) > 1 and not argv[1].startswith("-")):
+        while (name == "sudo" and sh.user == "root") or (
+            name == "command" and len(argv) > 1 and not argv[1].startswith("-")
+        ):
             argv = _strip_sudo(argv) if name == "sudo" else argv[1:]
             if not argv:
                 return 0

@@ -141,7 +141,7 @@ class Parser:
             body.append(self.and_or())
             t = self.peek()
             if self.is_op(t, ";", "&"):
-                self.take()
+                body[-1].background = self.take().text == "&"
                 t = self.peek()
                 if t.kind in ("newline", "eof"):
                     break
@@ -170,7 +170,7 @@ class Parser:
             body.append(self.and_or())
             t = self.peek()
             if self.is_op(t, ";", "&"):
-                self.take()
+                body[-1].background = self.take().text == "&"
                 self.skip_newlines()
             elif t.kind == "newline":
                 self.skip_newlines()

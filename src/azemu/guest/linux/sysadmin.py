@@ -70,14 +70,14 @@ def _hostnamectl(sh: Shell, argv: list[str], io: Io) -> int:
 
 @command("whoami")
 def _whoami(sh: Shell, argv: list[str], io: Io) -> int:
-    io.write("root\n")
+    io.write(sh.user + "\n")
     return 0
 
 
 @command("id")
 def _id(sh: Shell, argv: list[str], io: Io) -> int:
     flags, _, args = _split_opts(argv[1:])
-    name = args[0] if args else "root"
+    name = args[0] if args else sh.user
     user = accounts.get_user(sh.fs, name)
     if user is None:
         io.error(f"id: '{name}': no such user")

@@ -12,10 +12,11 @@ from azemu.guest.machine import Guest
 from azemu.guest.registry import Registry
 from azemu.guest.windows import layout as L
 
-DISTROS = ("windows-2019", "windows-2022", "windows-2025")
+DISTROS = ("windows-2016", "windows-2019", "windows-2022", "windows-2025")
 
 # distro -> (ProductName, CurrentBuild, DisplayVersion, UBR)
 _VERSIONS = {
+    "windows-2016": ("Windows Server 2016 Datacenter", "14393", "", 7515),
     "windows-2019": ("Windows Server 2019 Datacenter", "17763", "", 6189),
     "windows-2022": ("Windows Server 2022 Datacenter", "20348", "21H2", 2849),
     "windows-2025": ("Windows Server 2025 Datacenter", "26100", "24H2", 2605),
@@ -75,7 +76,7 @@ def base_guest(distro: str, now: float) -> Guest:
         raise ValueError(f"unknown Windows distro {distro!r}; expected one of {', '.join(DISTROS)}")
     rng = random.SystemRandom()
     product, build, display_version, ubr = _VERSIONS[distro]
-    if distro == "windows-2019":
+    if distro in ("windows-2016", "windows-2019"):
         features = tuple(
             (n, d.replace("Microsoft Defender", "Windows Defender").replace("4.8", "4.7"), dep, i)
             for n, d, dep, i in FEATURES

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from azemu.guest import cpuload
 from azemu.guest.fs import FsError
 from azemu.guest.windows import psmembers, psops
 from azemu.guest.windows.psast import (
@@ -76,6 +77,7 @@ from azemu.guest.windows.psruntime import (
 
 MAX_CALL_DEPTH = 40
 MAX_LOOP = 10_000  # a guard against scripts that would spin forever (as on Linux)
+BUSY_LIMIT = 5400.0  # seconds: the longest busy wait on the clock (Run Command's limit for a script)
 NOT_RECOGNIZED = (
     "The term '{0}' is not recognized as the name of a cmdlet, function, script file, or operable "
     "program. Check the spelling of the name, or if a path was included, verify that the path is "
@@ -556,7 +558,40 @@ class Interpreter:
             first = False
             if self.loop_body(body, out) == "break":
                 return
+        if self.busy_wait(cond, until):
+            return
         self.loop_limit(cond)
+
+    def busy_wait(self, cond: Stmt, until: bool) -> bool:
+        """A loop still going after MAX_LOOP rounds whose condition turns with the clock
+        (``while ((Get-Date) -lt $end) {}``) is a busy wait: it keeps one core busy until the condition turns
+        (found by probing the clock, to the second) - a busy process in the guest (guest/cpuload.py)."""
+        s = self.s
+        start = s.hang
+
+        def turned(at: float) -> bool:
+            s.hang = at
+            try:
+                return to_bool(self.collapse(self.values(cond))) == until
+            except Exception:
+                return False
+
+        step = 1.0
+        while step <= BUSY_LIMIT and not turned(start + step):
+            step *= 2
+        if step > BUSY_LIMIT:
+            s.hang = start
+            return False
+        lo, hi = start + step / 2 if step > 1 else start, start + step
+        while hi - lo > 1.0:
+            mid = (lo + hi) / 2
+            if turned(mid):
+                hi = mid
+            else:
+                lo = mid
+        s.hang = hi
+        cpuload.start(s.guest, "powershell", 1.0, s.ctx.now + start, hi - start)
+        return True
 
     def loop_limit(self, where: Node) -> None:
         e = PSRuntimeError(

@@ -484,6 +484,10 @@ def call_method(host: Host, v: Any, name: str, args: list[Any]) -> Any:
             return host.invoke_block(member, args, v)
         if callable(member):
             return member(*args)
+        if v.type_name == "System.DateTime" and low in _DATE_ADD:
+            return date_object(
+                float(v.get("_epoch") or 0) + _DATE_ADD[low] * float(psops.to_number(args[0] if args else 0))
+            )
         if low == "tostring":
             if v.type_name == "System.DateTime" and args:
                 return format_date(float(v.get("_epoch") or 0), to_str(args[0]))
@@ -594,6 +598,15 @@ def format_date(epoch: float, fmt: str) -> str:
             out.append(fmt[i])
             i += 1
     return "".join(out)
+
+
+_DATE_ADD = {
+    "addmilliseconds": 0.001,
+    "addseconds": 1.0,
+    "addminutes": 60.0,
+    "addhours": 3600.0,
+    "adddays": 86400.0,
+}
 
 
 def date_object(epoch: float) -> PSObj:

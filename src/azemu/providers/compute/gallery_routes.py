@@ -67,7 +67,7 @@ class GalleryProvider:
 
     # definitions -------------------------------------------------------------------------------------
     def patch_definition(self, req: Request) -> Response:
-        body = body_of(req, shapes.DEFINITION)
+        body = body_of(req, shapes.DEFINITION_UPDATE)
         rec, _, op = self.emu.galleries.patch_definition(
             self._id(req, 2), body, req.tenant_id, req.api_version or ""
         )
@@ -89,7 +89,7 @@ class GalleryProvider:
         return document(rec, extra)
 
     def patch_version(self, req: Request) -> Response:
-        body = body_of(req, shapes.VERSION)
+        body = body_of(req, shapes.VERSION_UPDATE)
         rec, _, op = self.emu.gallery_versions.patch(self._id(req, 3), body, req.tenant_id)
         return put_response(req, self.emu, _updated(rec, op), document(rec))
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from azemu.arm.http import Request, Response
 from azemu.arm.router import Router
-from azemu.domain import catalog, disks, images, regions, shapes, sizes, vm
+from azemu.domain import availability_sets, catalog, disks, images, regions, shapes, sizes, vm, vm_extensions
 from azemu.domain.errors import NotFound
 from azemu.domain.kinds import KindSpec
 from azemu.providers.base import (
@@ -45,14 +45,16 @@ class ComputeProvider:
         return put_response(req, self.emu, written, self.emu.vms.document(written.record))
 
     def patch_vm(self, req: Request) -> Response:
-        rec = self.emu.vms.update(self._vm_id(req), body_of(req, shapes.VM), if_match=req.header("if-match"))
+        rec = self.emu.vms.update(
+            self._vm_id(req), body_of(req, shapes.VM_UPDATE), if_match=req.header("if-match")
+        )
         return Response(200, self.emu.vms.document(rec))
 
     def get_vm(self, req: Request) -> Response:
         rec = self.emu.vms.get(self._vm_id(req))
         expand = (req.query.get("$expand") or "").lower()
         iv = self.emu.vms.instance_view(rec, self._subscriptions(req)) if expand == "instanceview" else None
-        return Response(200, self.emu.vms.document(rec, iv))
+        return Response(200, self.emu.vms.document(rec, iv, user_data=expand == "userdata"))
 
     def instance_view(self, req: Request) -> Response:
         rec = self.emu.vms.get(self._vm_id(req))
@@ -67,7 +69,9 @@ class ComputeProvider:
 
     def power(self, action: str) -> Any:
         def handler(req: Request) -> Response:
-            return accepted(req, self.emu, self.emu.vms.begin_power(self._vm_id(req), action, req.tenant_id))
+            hibernate = action == "deallocate" and (req.query.get("hibernate") or "").lower() == "true"
+            op = self.emu.vms.begin_power(self._vm_id(req), action, req.tenant_id, hibernate=hibernate)
+            return accepted(req, self.emu, op)
 
         return handler
 
@@ -82,6 +86,47 @@ class ComputeProvider:
     def capture(self, req: Request) -> Response:
         self.emu.vms.capture(self._vm_id(req))
         return Response(200, None)
+
+    # VM extensions -----------------------------------------------------------------------------------
+    def _ext_id(self, req: Request) -> str:
+        return resource_id(req, vm_extensions.KIND, "vmName", "extName")
+
+    def put_extension(self, req: Request) -> Response:
+        written = self.emu.kinds.put(write_of(req, self._ext_id(req)))
+        return put_response(req, self.emu, written, vm_extensions.document(written.record))
+
+    def get_extension(self, req: Request) -> Response:
+        expand = (req.query.get("$expand") or "").lower() == "instanceview"
+        return Response(200, vm_extensions.document(self.emu.vm_extensions.get(self._ext_id(req)), expand))
+
+    def list_extensions(self, req: Request) -> Response:
+        expand = (req.query.get("$expand") or "").lower() == "instanceview"
+        recs = self.emu.vm_extensions.list(self._vm_id(req))
+        return listed([vm_extensions.document(r, expand) for r in recs])
+
+    def delete_extension(self, req: Request) -> Response:
+        return deleted(req, self.emu, self.emu.vm_extensions.begin_delete(self._ext_id(req), req.tenant_id))
+
+    # availability sets -------------------------------------------------------------------------------
+    def _avset_id(self, req: Request) -> str:
+        return resource_id(req, availability_sets.KIND, "setName")
+
+    def put_avset(self, req: Request) -> Response:
+        written = self.emu.kinds.put(write_of(req, self._avset_id(req)))
+        return Response(200, availability_sets.document(written.record))
+
+    def get_avset(self, req: Request) -> Response:
+        return Response(200, availability_sets.document(self.emu.availability_sets.get(self._avset_id(req))))
+
+    def list_avsets(self, req: Request) -> Response:
+        recs = self.emu.availability_sets.list(
+            req.params["subscriptionId"], req.params.get("resourceGroupName")
+        )
+        return listed([availability_sets.document(r) for r in recs])
+
+    def delete_avset(self, req: Request) -> Response:
+        op = self.emu.availability_sets.begin_delete(self._avset_id(req), req.tenant_id)
+        return Response(200, None) if op is None else deleted(req, self.emu, op)
 
     # images ------------------------------------------------------------------------------------------
     def _image_id(self, req: Request) -> str:
@@ -123,7 +168,34 @@ class ComputeProvider:
 
     def publishers(self, req: Request) -> Response:
         loc, sub = self._loc(req), req.params["subscriptionId"]
-        return Response(200, [views.named(sub, loc, p, p) for p in catalog.publishers()])
+        names = sorted({*catalog.publishers(), *vm_extensions.publishers()}, key=str.lower)
+        return Response(200, [views.named(sub, loc, p, p) for p in names])
+
+    def extension_types(self, req: Request) -> Response:
+        loc, sub, pub = self._loc(req), req.params["subscriptionId"], req.params["publisher"]
+        found = vm_extensions.types_of(pub)
+        if not found:
+            raise NotFound("Artifact: VMExtension was not found.")
+        return Response(
+            200,
+            [
+                views.named(sub, loc, f"{h.publisher}/ArtifactTypes/VMExtension/Types/{h.type}", h.type)
+                for h in found
+            ],
+        )
+
+    def extension_versions(self, req: Request) -> Response:
+        loc, sub, p = self._loc(req), req.params["subscriptionId"], req.params
+        h = vm_extensions.handler_of(p["publisher"], p["type"])
+        if h is None:
+            raise NotFound("Artifact: VMExtension was not found.")
+        path = f"{h.publisher}/ArtifactTypes/VMExtension/Types/{h.type}/Versions"
+        wanted = p.get("version")
+        if wanted is not None:
+            if wanted not in h.versions:
+                raise NotFound("Artifact: VMExtension was not found.")
+            return Response(200, views.extension_version(sub, loc, h, wanted))
+        return Response(200, [views.named(sub, loc, f"{path}/{v}", v) for v in h.versions])
 
     def offers(self, req: Request) -> Response:
         loc, sub, pub = self._loc(req), req.params["subscriptionId"], req.params["publisher"]
@@ -200,7 +272,17 @@ class DiskRpProvider:
         return Response(202, view, headers=accepted(req, self.emu, op).headers)
 
     def patch(self, req: Request) -> Response:
-        return Response(200, disks.document(self.emu.disks.update(self._id(req), body_of(req, shapes.DISK))))
+        return Response(
+            200,
+            disks.document(
+                self.emu.disks.update(
+                    self._id(req),
+                    body_of(
+                        req, shapes.DISK_UPDATE if self.spec is disks.DISK_KIND else shapes.SNAPSHOT_UPDATE
+                    ),
+                )
+            ),
+        )
 
     def get(self, req: Request) -> Response:
         return Response(200, disks.document(self.emu.disks.get(self._id(req))))
@@ -252,6 +334,19 @@ def register(router: Router, ctx: ProviderContext) -> None:
         r("DELETE", base + "/{name}", d.delete, api=api)
         r("POST", base + "/{name}/beginGetAccess", d.grant, api=api)
         r("POST", base + "/{name}/endGetAccess", d.revoke, api=api)
+    ext_api = api_of(vm_extensions.KIND)
+    ext = VM + "/extensions"
+    r("GET", ext, c.list_extensions, api=ext_api)
+    r("PUT", ext + "/{extName}", c.put_extension, api=ext_api)
+    r("PATCH", ext + "/{extName}", c.put_extension, api=ext_api)
+    r("GET", ext + "/{extName}", c.get_extension, api=ext_api)
+    r("DELETE", ext + "/{extName}", c.delete_extension, api=ext_api)
+    av_api = api_of(availability_sets.KIND)
+    r("GET", RG + "/availabilitySets", c.list_avsets, api=av_api)
+    r("GET", SUB + "/availabilitySets", c.list_avsets, api=av_api)
+    r("PUT", RG + "/availabilitySets/{setName}", c.put_avset, api=av_api)
+    r("GET", RG + "/availabilitySets/{setName}", c.get_avset, api=av_api)
+    r("DELETE", RG + "/availabilitySets/{setName}", c.delete_avset, api=av_api)
     img_api = api_of(images.KIND)
     r("GET", RG + "/images", c.list_images, api=img_api)
     r("GET", SUB + "/images", c.list_images, api=img_api)
@@ -282,3 +377,7 @@ def register(router: Router, ctx: ProviderContext) -> None:
         c.version,
         api=pub_api,
     )
+    vmext = IMG + "/{publisher}/artifacttypes/vmextension/types"
+    r("GET", vmext, c.extension_types, api=pub_api)
+    r("GET", vmext + "/{type}/versions", c.extension_versions, api=pub_api)
+    r("GET", vmext + "/{type}/versions/{version}", c.extension_versions, api=pub_api)

@@ -6,6 +6,7 @@ from typing import Any
 
 from azemu.domain import regions
 from azemu.domain.catalog import PlatformImage
+from azemu.domain.vm_extensions import Handler
 
 
 def image_version(sub: str, location: str, img: PlatformImage, version: str, *, full: bool) -> dict[str, Any]:
@@ -42,4 +43,19 @@ def named(sub: str, location: str, path: str, name: str) -> dict[str, Any]:
         "location": loc,
         "name": name,
         "id": f"/Subscriptions/{sub}/Providers/Microsoft.Compute/Locations/{loc}/Publishers/{path}",
+    }
+
+
+def extension_version(sub: str, location: str, h: Handler, version: str) -> dict[str, Any]:
+    loc = regions.canonical(location) or location
+    path = f"{h.publisher}/ArtifactTypes/VMExtension/Types/{h.type}/Versions/{version}"
+    return {
+        **named(sub, loc, path, version),
+        "properties": {
+            "operatingSystem": h.os_type,
+            "computeRole": "IaaS",
+            "handlerSchema": "",
+            "vmScaleSetEnabled": True,
+            "supportsMultipleExtensions": False,
+        },
     }

@@ -55,7 +55,7 @@ class NetworkProvider:
         return listed(document(self.emu.network.get(self._id(req)))["properties"]["subnets"])
 
     def put_subnet(self, req: Request) -> Response:
-        body = body_of(req, {"properties": {"addressPrefix": str, "networkSecurityGroup": shapes.SUB}})
+        body = body_of(req, shapes.SUBNET)
         subnet, op = self.emu.network.put_subnet(
             self._id(req), req.params["subnet"], body.get("properties") or {}, req.tenant_id
         )

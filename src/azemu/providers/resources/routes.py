@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from azemu.arm.http import Request, Response
 from azemu.arm.lro import accepted_headers
@@ -24,34 +25,46 @@ class ResourcesProvider:
 
     # metadata / tenancy ------------------------------------------------------------------------------
     def metadata_endpoints(self, req: Request) -> Response:
-        ep = req.scheme_host
-        return Response(
-            200,
-            {
-                "name": "AzEmu",
-                "portal": f"{ep}/_azemu/portal",
-                "galleryEndpoint": f"{ep}/",
-                "graph": f"{ep}/",
-                "microsoftGraphResourceId": f"{ep}/",
-                "resourceManager": f"{ep}/",
-                "authentication": {
-                    "loginEndpoint": ep,
-                    "audiences": [
-                        f"{ep}/",
-                        "https://management.azure.com/",
-                        "https://management.core.windows.net/",
-                    ],
-                    "tenant": "common",
-                    "identityProvider": "AAD",
-                },
-                "suffixes": {
-                    "acrLoginServer": "azurecr.io",
-                    "keyVaultDns": "vault.azure.net",
-                    "storage": "core.windows.net",
-                    "storageSyncEndpointSuffix": "afs.azure.net",
-                },
+        """The cloud's endpoints: one object, or (api-version 2019-05-01, as Azure) the list of clouds."""
+        cloud = self._cloud(req.scheme_host)
+        if req.query.get("api-version") == "2019-05-01":
+            return Response(200, [cloud])
+        return Response(200, cloud)
+
+    @staticmethod
+    def _cloud(ep: str) -> dict[str, Any]:
+        return {
+            "name": "AzEmu",
+            "portal": f"{ep}/_azemu/portal",
+            "galleryEndpoint": f"{ep}/",
+            "graph": f"{ep}/",
+            "microsoftGraphResourceId": f"{ep}/",
+            "resourceManager": f"{ep}/",
+            "authentication": {
+                "loginEndpoint": ep,
+                "audiences": [
+                    f"{ep}/",
+                    "https://management.azure.com/",
+                    "https://management.core.windows.net/",
+                ],
+                "tenant": "common",
+                "identityProvider": "AAD",
             },
-        )
+            "graphAudience": f"{ep}/",
+            "media": f"{ep}/",
+            "batch": f"{ep}/",
+            "sqlManagement": f"{ep}/",
+            "activeDirectoryDataLake": f"{ep}/",
+            "suffixes": {
+                "acrLoginServer": "azurecr.io",
+                "keyVaultDns": "vault.azure.net",
+                "storage": "core.windows.net",
+                "storageSyncEndpointSuffix": "afs.azure.net",
+                "sqlServerHostname": "database.windows.net",
+                "azureDataLakeStoreFileSystem": "azuredatalakestore.net",
+                "azureDataLakeAnalyticsCatalogAndJob": "azuredatalakeanalytics.net",
+            },
+        }
 
     def list_tenants(self, req: Request) -> Response:
         tenants = [t for t in self.emu.tenancy.tenants() if t.id.lower() == req.tenant_id.lower()]
