@@ -19,7 +19,10 @@ KEY = vmkit.ssh_public_key()
 RULE = {
     "if": {
         "allOf": [
-            {"field": "type", "equals": "Microsoft.Compute/virtualMachines"},
+            {
+                "field": "type",
+                "in": ["Microsoft.Compute/virtualMachines", "Microsoft.Compute/virtualMachineScaleSets"],
+            },
             {
                 "not": {
                     "field": "Microsoft.Compute/imageId",
@@ -37,6 +40,13 @@ def vm_create(azemu, name: str, image: str):
     return azemu.az(
         "vm", "create", "-g", RG, "-n", name, "--image", image, "--admin-username", "azureuser",
         "--ssh-key-values", KEY, "--nsg", "", "--public-ip-address", "", "-o", "json",
+    )  # fmt: skip
+
+
+def vmss_create(azemu, name: str, image: str):
+    return azemu.az(
+        "vmss", "create", "-g", RG, "-n", name, "--image", image, "--instance-count", "1",
+        "--admin-username", "azureuser", "--ssh-key-values", KEY, "-o", "json",
     )  # fmt: skip
 
 
@@ -108,6 +118,12 @@ def test_scenario_1_only_the_approved_image_reaches_the_farm(azemu, farm):
     assert "Resource 'web2' was disallowed by policy. Policy identifiers:" in done.stderr
     assert farm["assignment"]["id"] in done.stderr
     assert "/virtualMachines/web2" not in azemu.az("vm", "list", "-g", RG).stdout
+
+    # scale sets alike: the scale set's own image reference is judged through its published aliases
+    done = vmss_create(azemu, "webss", farm["version"]["id"])
+    assert done.returncode == 0, done.stderr
+    done = vmss_create(azemu, "webss2", "Ubuntu2204")
+    assert done.returncode != 0 and "Resource 'webss2' was disallowed by policy" in done.stderr
 
     # an exemption lets one through, until it is removed
     exemption = azemu.az_json(
