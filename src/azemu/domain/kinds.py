@@ -184,6 +184,17 @@ class Registry:
     def put(self, w: Write) -> Written:
         """Create or replace a resource: the same path for a direct PUT and a deployment's resource."""
         kind = self.of_id(w.rid)
+        w = self._as_read(kind, w)
+        if self.guard is None:
+            return kind.service.put(w)
+        w, outcome = self.guard.admit(kind.spec, w)
+        written = kind.service.put(w)
+        self.guard.written(kind.spec, w, written, outcome)
+        return written
+
+    def _as_read(self, kind: Kind, w: Write) -> Write:
+        """The write with its body as the RP reads it: an older api-version's shape upgraded, spelled and
+        checked by the kind's shape, tags parsed."""
         shape = kind.spec.shape
         if kind.spec.upgrade_request is not None:
             w = dataclasses.replace(w, body=kind.spec.upgrade_request(w.body))
@@ -202,22 +213,13 @@ class Registry:
             shapes.check(body, shape)
         if "tags" in body:
             body["tags"] = parse_tags(body["tags"])
-        w = dataclasses.replace(w, body=body)
-        if self.guard is None:
-            return kind.service.put(w)
-        w, outcome = self.guard.admit(kind.spec, w)
-        written = kind.service.put(w)
-        self.guard.written(kind.spec, w, written, outcome)
-        return written
+        return dataclasses.replace(w, body=body)
 
     def admit(self, w: Write) -> None:
         """Would policy refuse this PUT? (a deployment's preflight asks before it deploys anything)"""
         kind = self.of_id(w.rid)
         if self.guard is not None:
-            body = shapes.normalize(w.body, kind.spec.shape)
-            if "tags" in body:
-                body["tags"] = parse_tags(body["tags"])
-            self.guard.admit(kind.spec, dataclasses.replace(w, body=body))
+            self.guard.admit(kind.spec, self._as_read(kind, w))
 
     def begin_delete(self, rid: str, tenant_id: str | None) -> OperationRecord | None:
         """A client's DELETE: policy's ``denyAction`` first, then the kind's own delete."""
