@@ -15,7 +15,7 @@ from typing import Any
 from azemu.domain import timefmt
 
 
-@dataclass
+@dataclass(slots=True)
 class State:
     """One (assignment, policy, resource) result."""
 
