@@ -96,6 +96,7 @@ ALLOWED: dict[str, set[str]] = {
     "arm": {"domain", "state", "clock"},
     "providers": {"arm", "domain", "settings", "state.records"},
     "sshd": {"domain", "guest", "state.records"},
+    "labs": {"domain", "state", "clock", "guest"},
     "server": {"*"},
     "cli": {"*"},
     "testing": {"*"},

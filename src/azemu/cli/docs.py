@@ -49,6 +49,12 @@ ADMIN_COMMANDS: dict[tuple[str, str], str] = {
     ("GET", "/guest/identity"): "azemu guest identity",
     ("POST", "/guest/load"): "azemu guest load",
     ("DELETE", "/guest/load"): "azemu guest unload",
+    ("GET", "/labs"): "azemu lab list",
+    ("GET", "/labs/{labId}"): "azemu lab show",
+    ("POST", "/labs/{labId}/start"): "azemu lab start",
+    ("POST", "/labs/{labId}/check"): "azemu lab check",
+    ("POST", "/labs/{labId}/hint"): "azemu lab hint",
+    ("POST", "/labs/{labId}/reset"): "azemu lab reset",
 }
 
 #: types people ask for; the page names those that are not served (yet)

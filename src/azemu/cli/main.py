@@ -1,5 +1,6 @@
 """``azemu``: serve, env, az, status; the admin commands (cli/admin.py, cli/tenancy.py), guest inspection and
-capture (cli/guest.py), disk download (cli/disk.py) and the generated docs (cli/docs.py)."""
+capture (cli/guest.py), disk download (cli/disk.py), the generated docs (cli/docs.py), the labs (cli/lab.py)
+and the guided demo (cli/demo.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Group
 
-from azemu.cli import admin, clientenv, disk, docs, guest, tenancy
+from azemu.cli import admin, clientenv, demo, disk, docs, guest, lab, tenancy
 from azemu.cli.common import Client, DataDirOpt, PortOpt, data_dir_of, err_console, reported
 from azemu.cli.output import Output, OutputOpt, emit, pairs, rows
 from azemu.clock.profiles import parse_profile
@@ -258,6 +259,8 @@ tenancy.register(app)
 guest.register(app)
 disk.register(app)
 docs.register(app)
+lab.register(app)
+demo.register(app)
 
 
 def main() -> None:  # pragma: no cover - console entry

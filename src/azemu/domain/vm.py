@@ -21,7 +21,7 @@ from azemu.domain.errors import AzureError, Conflict, InvalidParameter, Location
 from azemu.domain.kinds import KindSpec, Registry, Write, Written
 from azemu.domain.lifecycle import StateTable
 from azemu.domain.network import NIC, Network
-from azemu.domain.operations import Operations, Reschedule
+from azemu.domain.operations import Fail, Operations, Reschedule
 from azemu.domain.resourcegroups import ResourceGroups
 from azemu.domain.timefmt import iso
 from azemu.domain.tracked import Tracked
@@ -541,8 +541,8 @@ class VirtualMachines:
         timed_out = next((m for m in boot.messages if "did not finish in the allotted time" in m), None)
         emu["provisioning"] = "Failed" if timed_out else "Succeeded"
         self.tracked.save(tx, rec)
-        if timed_out:
-            raise AzureError(timed_out, code="OSProvisioningTimedOut", status=409)
+        if timed_out:  # the guest did boot (and its agent may run): what the boot wrote stays, as on Azure
+            raise Fail(AzureError(timed_out, code="OSProvisioningTimedOut", status=409))
 
     def _create_failed(self, tx: Txn, op: OperationRecord) -> None:
         assert op.resource_id is not None

@@ -95,7 +95,10 @@ def instance_view(
                 "code": "ProvisioningState/failed/OSProvisioningTimedOut",
                 "level": "Error",
                 "displayStatus": "Provisioning failed",
-                "message": next(iter(internal["agent"].get("messages") or []), ""),
+                "message": next(
+                    (m for m in internal["agent"].get("messages") or [] if "did not finish" in m),
+                    next(iter(internal["agent"].get("messages") or []), ""),
+                ),
                 "time": _now(),
             }
         )

@@ -1,5 +1,5 @@
 """The admin API under ``/_azemu``: health, reset, tenancy, the clock, fault injection, operations, content,
-guest inspection and capture-and-delete. ``ROUTES`` lists every request; each has an ``azemu`` command.
+guest inspection, capture-and-delete and the labs. ``ROUTES`` lists every request; each has an ``azemu`` command.
 
 Health answers anyone on loopback; everything else needs a valid azemu bearer token, and changes need one
 from the default (operator) tenant.
@@ -23,6 +23,7 @@ from azemu.domain.errors import AuthorizationFailed, BadRequest, NotFound
 from azemu.guest import api as guest_api
 from azemu.guest.fs import FsError
 from azemu.guest.machine import Guest
+from azemu.labs.service import Labs
 from azemu.settings import Settings
 
 PREFIX = "/_azemu"
@@ -93,6 +94,16 @@ ROUTES: tuple[AdminRoute, ...] = (
         'busy CPUs in a guest `{"vm", "cores" or "percent", "seconds"?}` (docs/scale-sets.md)',
     ),
     AdminRoute("DELETE", "/guest/load", "stop_load", "end a guest's busy processes `?vm=ID`"),
+    AdminRoute("GET", "/labs", "list_labs", "the labs with each one's status (docs/labs.md)"),
+    AdminRoute("GET", "/labs/{labId}", "lab_detail", "a lab: story, task, the chapter's words, progress"),
+    AdminRoute("POST", "/labs/{labId}/start", "start_lab", "prepare a lab's resource group (again)"),
+    AdminRoute(
+        "POST", "/labs/{labId}/check", "check_lab", "check a lab: each requirement met or not, and why"
+    ),
+    AdminRoute("POST", "/labs/{labId}/hint", "lab_hint", "a lab's next hint"),
+    AdminRoute(
+        "POST", "/labs/{labId}/reset", "reset_lab", "delete a lab's resource group, forget its progress"
+    ),
 )
 
 
@@ -101,6 +112,7 @@ class Admin:
         self.emu = emulator
         self.settings = settings
         self.started = time.time()
+        self.labs = Labs(emulator)
 
     def register(self, router: Router) -> None:
         for route in ROUTES:
@@ -444,3 +456,26 @@ class Admin:
                 ]
             },
         )
+
+    # labs (docs/labs.md): JSON for `azemu lab` and the portal's Labs page -------------------------------
+    def list_labs(self, req: Request) -> Response:
+        return Response(200, {"value": self.labs.listing()})
+
+    def lab_detail(self, req: Request) -> Response:
+        return Response(200, self.labs.detail(req.params["labId"]))
+
+    def start_lab(self, req: Request) -> Response:
+        self._operator(req)
+        return Response(200, self.labs.start(req.params["labId"]))
+
+    def check_lab(self, req: Request) -> Response:
+        self._operator(req)
+        return Response(200, self.labs.check(req.params["labId"]))
+
+    def lab_hint(self, req: Request) -> Response:
+        self._operator(req)
+        return Response(200, self.labs.hint(req.params["labId"]))
+
+    def reset_lab(self, req: Request) -> Response:
+        self._operator(req)
+        return Response(200, self.labs.reset(req.params["labId"]))

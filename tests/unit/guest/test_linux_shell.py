@@ -164,6 +164,7 @@ def test_packages_per_family() -> None:
     assert res.exit_code == 0 and "Package: nginx" in deb.fs.read_text("/var/lib/dpkg/status")
     assert sh(deb, "dnf install -y httpd").exit_code == 127
     assert sh(deb, "apt-get install curl").exit_code == 1  # no -y, no stdin: aborted
+    assert (sh(deb, "apt-get clean").stdout, sh(deb, "apt-get clean").exit_code) == ("", 0)  # silent, as apt
     rhel = base_guest("rhel-9", NOW)
     assert sh(rhel, "sudo dnf install -y httpd").exit_code == 0
     assert "httpd-" in rhel.fs.read_text("/var/lib/rpm/installed")

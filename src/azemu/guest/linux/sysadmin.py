@@ -284,7 +284,9 @@ def _apt(sh: Shell, argv: list[str], io: Io) -> int:
     if verb == "update":
         io.write("Hit:1 http://deb.debian.org/debian bookworm InRelease\nReading package lists...\n")
         return 0
-    if verb in ("upgrade", "dist-upgrade", "full-upgrade", "autoremove", "clean", "autoclean"):
+    if verb == "clean":  # empties the package cache and says nothing
+        return 0
+    if verb in ("upgrade", "dist-upgrade", "full-upgrade", "autoremove", "autoclean"):
         io.write(
             "Reading package lists...\nBuilding dependency tree...\nReading state information...\n"
             "0 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.\n"
