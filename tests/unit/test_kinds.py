@@ -21,6 +21,10 @@ BASE = f"/subscriptions/{SUB}/resourceGroups/rg/providers"
 SERVED = {
     "Microsoft.Resources/resourceGroups",
     "Microsoft.Resources/deployments",
+    # Scenario 2: managed identities, RBAC, Image Builder, DevTest Labs
+    "Microsoft.ManagedIdentity/userAssignedIdentities",
+    "Microsoft.Authorization/roleAssignments",
+    "Microsoft.Authorization/roleDefinitions",
     "Microsoft.Compute/virtualMachines",
     "Microsoft.Compute/virtualMachines/extensions",
     "Microsoft.Compute/availabilitySets",

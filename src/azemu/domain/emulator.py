@@ -17,11 +17,13 @@ from azemu.domain.exports import Exports
 from azemu.domain.gallery import Galleries
 from azemu.domain.gallery_versions import GalleryVersions
 from azemu.domain.guest_sessions import GuestSessions
+from azemu.domain.identities import Identities
 from azemu.domain.images import Images
 from azemu.domain.kinds import Registry
 from azemu.domain.loadbalancers import LoadBalancers
 from azemu.domain.network import Network
 from azemu.domain.operations import Operations
+from azemu.domain.rbac import Rbac
 from azemu.domain.resourcegroups import ResourceGroups
 from azemu.domain.resources import Resources
 from azemu.domain.tenancy import Defaults, Tenancy
@@ -142,6 +144,9 @@ class Emulator:
             self.activity_log,
             self.kinds,
         )
+        # Scenario 2: managed identities and RBAC, Image Builder, DevTest Labs
+        self.identities = Identities(self.store, self.clock, self.resource_groups, self.kinds)
+        self.rbac = Rbac(self.store, self.clock, self.kinds)
         self.disks.gallery = self.gallery_versions
         self.deployments = Deployments(
             self.store, self.clock, self.resource_groups, self.operations, self.kinds, loose=self.loose

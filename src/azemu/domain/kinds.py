@@ -149,6 +149,12 @@ class Registry:
         )
 
     def of_id(self, rid: str) -> Kind:
+        low = rid.lower()
+        last = low.rfind("/providers/")
+        # an extension resource (a policy assignment on a VM): its type follows the last /providers/
+        if last > 0 and low.find("/providers/") != last:
+            rest = rid[last + len("/providers/") :].split("/")
+            return self.require("/".join([rest[0], *rest[1::2]]))
         p = ids.parse(rid)
         if p is not None and p.namespace is None and p.resource_group is not None:
             return self.require("Microsoft.Resources/resourceGroups")

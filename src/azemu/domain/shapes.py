@@ -54,7 +54,14 @@ class Choice:
 
 
 # the spec artifact -----------------------------------------------------------------------------------
-_FILES = ("compute.json", "network.json", "resources.json", "imagebuilder.json", "devtestlabs.json", "msi.json")
+_FILES = (
+    "compute.json",
+    "network.json",
+    "resources.json",
+    "imagebuilder.json",
+    "devtestlabs.json",
+    "msi.json",
+)
 
 
 class Prop:
