@@ -49,6 +49,9 @@ ADMIN_COMMANDS: dict[tuple[str, str], str] = {
     ("GET", "/guest/identity"): "azemu guest identity",
     ("POST", "/guest/load"): "azemu guest load",
     ("DELETE", "/guest/load"): "azemu guest unload",
+    ("GET", "/catalog/versions"): "azemu catalog list",
+    ("POST", "/catalog/versions"): "azemu catalog publish",
+    ("GET", "/imagebuilder/logs"): "azemu imagebuilder log",
 }
 
 #: types people ask for; the page names those that are not served (yet)

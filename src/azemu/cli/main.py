@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Group
 
-from azemu.cli import admin, clientenv, disk, docs, guest, tenancy
+from azemu.cli import admin, clientenv, disk, docs, guest, images, tenancy
 from azemu.cli.common import Client, DataDirOpt, PortOpt, data_dir_of, err_console, reported
 from azemu.cli.output import Output, OutputOpt, emit, pairs, rows
 from azemu.clock.profiles import parse_profile
@@ -258,6 +258,7 @@ tenancy.register(app)
 guest.register(app)
 disk.register(app)
 docs.register(app)
+images.register(app)
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -446,7 +446,7 @@ class Disks:
                 source_key = img.key
             else:
                 p = _platform_ref(image_id)
-                image, _version = catalog.resolve(p, loc)
+                image, _version = catalog.resolve(p, loc, catalog.published_at(tx, self.clock.now()))
                 size = int(props.get("diskSizeGB") or image.disk_size_gb)
                 doc["properties"] = self._props(
                     image.os_type,

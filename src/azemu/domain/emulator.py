@@ -10,6 +10,7 @@ from azemu.clock.faults import FaultRegistry
 from azemu.domain.activitylog import ActivityLog
 from azemu.domain.autoscale import Autoscale
 from azemu.domain.availability_sets import AvailabilitySets
+from azemu.domain.catalog import PlatformCatalog
 from azemu.domain.content import DiskContent
 from azemu.domain.deployments import Deployments
 from azemu.domain.disks import Disks
@@ -18,6 +19,7 @@ from azemu.domain.gallery import Galleries
 from azemu.domain.gallery_versions import GalleryVersions
 from azemu.domain.guest_sessions import GuestSessions
 from azemu.domain.identities import Identities
+from azemu.domain.imagebuilder import ImageBuilder
 from azemu.domain.images import Images
 from azemu.domain.kinds import Registry
 from azemu.domain.loadbalancers import LoadBalancers
@@ -64,6 +66,7 @@ class Emulator:
     faults: FaultRegistry = field(default_factory=FaultRegistry)
     blobs: BlobStore = field(default_factory=lambda: BlobStore(None))
     work_dir: Path | None = None  # where exported VHDs are built (a temporary directory when None)
+    files_dir: Path | None = None  # files services fetch by URL, offline (domain/files.py): <data dir>/files
     loose: bool = False  # accept any api-version (``azemu serve --loose``), in templates too
 
     def __post_init__(self) -> None:
@@ -144,9 +147,24 @@ class Emulator:
             self.activity_log,
             self.kinds,
         )
-        # Scenario 2: managed identities and RBAC, Image Builder, DevTest Labs
+        # Scenario 2: the platform catalog on the clock, managed identities and RBAC, Image Builder, DevTest Labs
+        self.catalog = PlatformCatalog(self.store, self.clock)
         self.identities = Identities(self.store, self.clock, self.resource_groups, self.kinds)
         self.rbac = Rbac(self.store, self.clock, self.kinds)
+        self.imagebuilder = ImageBuilder(
+            self.store,
+            self.clock,
+            self.resource_groups,
+            self.operations,
+            self.kinds,
+            vms=self.vms,
+            disks=self.disks,
+            gallery_versions=self.gallery_versions,
+            identities=self.identities,
+            rbac=self.rbac,
+            catalog=self.catalog,
+            files_dir=self.files_dir,
+        )
         self.disks.gallery = self.gallery_versions
         self.deployments = Deployments(
             self.store, self.clock, self.resource_groups, self.operations, self.kinds, loose=self.loose

@@ -23,6 +23,7 @@ from azemu.domain.errors import AuthorizationFailed, BadRequest, NotFound
 from azemu.guest import api as guest_api
 from azemu.guest.fs import FsError
 from azemu.guest.machine import Guest
+from azemu.server import admin_images
 from azemu.settings import Settings
 
 PREFIX = "/_azemu"
@@ -93,10 +94,11 @@ ROUTES: tuple[AdminRoute, ...] = (
         'busy CPUs in a guest `{"vm", "cores" or "percent", "seconds"?}` (docs/scale-sets.md)',
     ),
     AdminRoute("DELETE", "/guest/load", "stop_load", "end a guest's busy processes `?vm=ID`"),
+    *admin_images.routes(AdminRoute),
 )
 
 
-class Admin:
+class Admin(admin_images.ImagesAdmin):
     def __init__(self, emulator: Emulator, settings: Settings) -> None:
         self.emu = emulator
         self.settings = settings
