@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from azemu.clock.clock import Clock
@@ -13,6 +14,7 @@ from azemu.domain.availability_sets import AvailabilitySets
 from azemu.domain.catalog import PlatformCatalog
 from azemu.domain.content import DiskContent
 from azemu.domain.deployments import Deployments
+from azemu.domain.devtestlabs import DevTestLabs
 from azemu.domain.disks import Disks
 from azemu.domain.exports import Exports
 from azemu.domain.gallery import Galleries
@@ -111,6 +113,7 @@ class Emulator:
         self.disks.images = self.images
         self.vms.images = self.images
         self.exports = Exports(self.content, self.work_dir)
+        self.disks.vhd_import = partial(self.exports.from_uri, files_dir=self.files_dir)
         self.galleries = Galleries(self.store, self.clock, self.resource_groups, self.operations, self.kinds)
         self.gallery_versions = GalleryVersions(
             self.store,
@@ -164,6 +167,17 @@ class Emulator:
             rbac=self.rbac,
             catalog=self.catalog,
             files_dir=self.files_dir,
+        )
+        self.devtestlabs = DevTestLabs(
+            self.store,
+            self.clock,
+            self.resource_groups,
+            self.operations,
+            self.kinds,
+            vms=self.vms,
+            catalog=self.catalog,
+            files_dir=self.files_dir,
+            vhd_import=self.disks.vhd_import,
         )
         self.disks.gallery = self.gallery_versions
         self.deployments = Deployments(

@@ -40,6 +40,7 @@ from azemu.domain.errors import (
     NotFound,
 )
 from azemu.providers import compute as compute_provider
+from azemu.providers import devtestlabs as devtestlabs_provider
 from azemu.providers import imagebuilder as imagebuilder_provider
 from azemu.providers import insights as insights_provider
 from azemu.providers import managedidentity as managedidentity_provider
@@ -160,6 +161,7 @@ class AzemuApp:
         managedidentity_provider.register(self.router, ctx)
         rbac_provider.register(self.router, ctx)
         imagebuilder_provider.register(self.router, ctx)
+        devtestlabs_provider.register(self.router, ctx)
         vmss_routes.register(self.router, ctx)
         lb_routes.register(self.router, ctx)
         insights_provider.register(self.router, ctx)
