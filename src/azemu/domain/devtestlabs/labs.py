@@ -430,13 +430,12 @@ class Labs:
         lab_vm = (props.get("vm") or {}).get("labVmId")
         if lab_vm and self.vms is not None:
             computed["formulaContent"] = self.vms.formula_content(tx, str(lab_vm))
-        content = (props.get("formulaContent") or computed.get("formulaContent") or {}).get(
-            "properties"
-        ) or {}
-        if content.get("password"):
-            content = {**content, "password": None}  # never shown
+        given = props.get("formulaContent") or computed.get("formulaContent") or {}
+        content = dict(given.get("properties") or {})
         if content:
-            computed.setdefault("formulaContent", {"properties": content})
+            # a formula keeps the password it was given (the VM's, as Azure's formulas hold it: az's models mark
+            # it a secret it does not print)
+            computed["formulaContent"] = {**given, "properties": content}
             computed["osType"] = props.get("osType") or self._os_of(tx, lab, content)
         return computed
 

@@ -12,6 +12,7 @@ tick. Advancing azemu's clock (``azemu clock advance``) runs them.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import zoneinfo
 from typing import Any
 
@@ -21,10 +22,12 @@ from azemu.clock.clock import Clock
 from azemu.domain import ids
 from azemu.domain.devtestlabs import model
 from azemu.domain.devtestlabs.vms import LabVms
+from azemu.domain.errors import AzureError
 from azemu.domain.operations import Operations
 from azemu.state.records import OperationRecord, ResourceRecord
 from azemu.state.store import Txn
 
+log = logging.getLogger("azemu.devtestlabs")
 SHUTDOWN, STARTUP = "LabVmsShutdownTask", "LabVmsStartupTask"
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -111,15 +114,20 @@ class Schedules:
             return {"skipped": True}  # the schedule went, or was rewritten
         props = rec.body["properties"]
         task = str(props.get("taskType") or "")
+        self.arm(tx, rec)  # the next tick first: whatever happens to one VM, the schedule keeps ticking
         acted: list[str] = []
+        action = "stop" if task == SHUTDOWN else "start"
         for vm in self._targets(tx, rec, task):
-            action = "stop" if task == SHUTDOWN else "start"
-            if model.VM_LIFECYCLE.allows(vm.state, action) and vm.state != (
-                "Stopped" if action == "stop" else "Running"
-            ):
-                self.lab_vms.power(tx, vm, action, None)
+            if vm.state not in ("Running", "Stopped") or not vm.body["properties"].get("computeId"):
+                continue
+            if vm.state == ("Stopped" if action == "stop" else "Running"):
+                continue
+            try:
+                with tx.savepoint():
+                    self.lab_vms.power(tx, vm, action, None)
                 acted.append(vm.name)
-        self.arm(tx, tx.get_resource(rec.key) or rec)
+            except AzureError as err:
+                log.warning("schedule %s could not %s %s: %s", rec.id, action, vm.id, err.message)
         return {"task": task, "virtualMachines": acted}
 
     def _targets(self, tx: Txn, rec: ResourceRecord, task: str) -> list[ResourceRecord]:

@@ -502,7 +502,10 @@ class LabVms:
         rec.body["properties"]["computeId"] = vm_id
         self.tracked.save(tx, rec)
         try:
-            written = self.registry.put(Write(vm_id, body, None))
+            sub = tx.get_subscription(rec.subscription_id)  # the lab acts in its own tenant
+            written = self.registry.put(
+                Write(vm_id, body, sub.tenant_id if sub is not None else op.tenant_id)
+            )
         except AzureError as err:
             raise AzureError(
                 f"Deployment failed. Correlation ID: {op.id}. {err.message}", code=err.code, status=err.status
