@@ -430,8 +430,8 @@ class Builder:
                 "userAssignedIdentities": {i: {} for i in build_identities},
             }
         run["resources"] = made
-        sub = tx.get_subscription(rec.subscription_id)  # the service acts in the template's tenant
-        written = put(Write(vm_id, body, sub.tenant_id if sub is not None else None))
+        owner = tx.get_subscription(rec.subscription_id)  # the service acts in the template's tenant
+        written = put(Write(vm_id, body, owner.tenant_id if owner is not None else None))
         run["vm"] = vm_id
         run["vmOp"] = written.operation.id if written.operation is not None else None
         return self._booted(tx, rec, run, log)
