@@ -52,7 +52,12 @@ def builtin_root() -> Path:
 def source_root(uri: str, folder_path: str, files_dir: Path | None) -> Path:
     """The local folder holding an artifact source's artifacts."""
     if uri.rstrip("/").lower() == PUBLIC_REPO_URI.lower():
-        return builtin_root()
+        # azemu's copy holds the repository's artifacts, none of its environments (ARM templates)
+        return (
+            builtin_root()
+            if not folder_path.strip("/").lower().startswith("environments")
+            else Path("/nonexistent")
+        )
     try:
         base = files.resolve(uri, files_dir)
     except files.FetchError as err:
@@ -69,7 +74,9 @@ def source_root(uri: str, folder_path: str, files_dir: Path | None) -> Path:
 
 
 def discover(root: Path) -> list[Artifact]:
-    out = []
+    out: list[Artifact] = []
+    if not root.is_dir():
+        return out
     for child in sorted(p for p in root.iterdir() if p.is_dir()):
         found = next((f for f in child.iterdir() if f.name.lower() == ARTIFACT_FILE), None)
         if found is None:

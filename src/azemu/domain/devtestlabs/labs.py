@@ -49,6 +49,24 @@ GALLERY_NAMES = {
     ): "Windows Server 2019 Datacenter",
 }
 
+# the artifact sources every lab has, by name: what a lab template may write with only their status
+BUILTIN_SOURCES: dict[str, dict[str, str]] = {
+    model.PUBLIC_REPO: {
+        "displayName": "Public Artifact Repo",
+        "uri": artifacts.PUBLIC_REPO_URI,
+        "sourceType": "GitHub",
+        "folderPath": "/Artifacts",
+        "branchRef": "master",
+    },
+    "public environment repo": {
+        "displayName": "Public Environment Repo",
+        "uri": artifacts.PUBLIC_REPO_URI,
+        "sourceType": "GitHub",
+        "armTemplateFolderPath": "/Environments",
+        "branchRef": "master",
+    },
+}
+
 ComputeHook = Callable[[Txn, ResourceRecord, Write, dict[str, Any], ResourceRecord | None], dict[str, Any]]
 
 
@@ -276,22 +294,15 @@ class Labs:
         self.registry.put(
             Write(vnet_id, {"properties": {"description": "The lab's own virtual network"}}, None)
         )
-        self.registry.put(
-            Write(
-                f"{lab.id}/artifactsources/{model.PUBLIC_REPO}",
-                {
-                    "properties": {
-                        "displayName": "Public Artifact Repo",
-                        "uri": artifacts.PUBLIC_REPO_URI,
-                        "sourceType": "GitHub",
-                        "folderPath": "/Artifacts",
-                        "branchRef": "master",
-                        "status": "Enabled",
-                    }
-                },
-                None,
+        for name, props in BUILTIN_SOURCES.items():
+            display = props["displayName"]
+            self.registry.put(
+                Write(
+                    f"{lab.id}/artifactsources/{display if name != model.PUBLIC_REPO else name}",
+                    {"properties": {**props, "status": "Enabled"}},
+                    None,
+                )
             )
-        )
         lab = tx.get_resource(lab.key)
         assert lab is not None
         lab.state = model.ASYNC_LIFECYCLE.next(lab.state, "created")
@@ -453,12 +464,23 @@ class Labs:
     def _source(
         self, tx: Txn, lab: ResourceRecord, w: Write, props: dict[str, Any], existing: ResourceRecord | None
     ) -> dict[str, Any]:
+        name = w.rid.rsplit("/", 1)[-1].lower()
+        if not props.get("uri") and name in BUILTIN_SOURCES:  # a lab template names the built-in ones bare
+            props.update({k: v for k, v in BUILTIN_SOURCES[name].items() if not props.get(k)})
         uri = str(props.get("uri") or "")
         folder = str(props.get("folderPath") or "")
         if not uri:
             raise model.DtlError("The artifact source needs a 'uri'.", code="InvalidUri")
         artifacts.source_root(uri, folder, self.files_dir)  # refused now if it cannot be read
-        return {"status": props.get("status") or "Enabled", "sourceType": props.get("sourceType") or "GitHub"}
+        return {
+            "status": props.get("status") or "Enabled",
+            "sourceType": props.get("sourceType") or "GitHub",
+            **{
+                k: props[k]
+                for k in ("uri", "folderPath", "armTemplateFolderPath", "displayName")
+                if props.get(k)
+            },
+        }
 
     def _shared_gallery(
         self, tx: Txn, lab: ResourceRecord, w: Write, props: dict[str, Any], existing: ResourceRecord | None
@@ -624,7 +646,9 @@ class Labs:
         source = self.sources.get(source_id)
         props = source.body["properties"]
         root = artifacts.source_root(
-            str(props.get("uri") or ""), str(props.get("folderPath") or ""), self.files_dir
+            str(props.get("uri") or ""),
+            str(props.get("folderPath") or props.get("armTemplateFolderPath") or ""),
+            self.files_dir,
         )
         return [artifacts.document(source.id, a, props["createdDate"]) for a in artifacts.discover(root)]
 
@@ -641,7 +665,9 @@ class Labs:
             raise AzureError(f"The artifact source '{source_id}' was not found.", code="NotFound", status=404)
         props = source.body["properties"]
         root = artifacts.source_root(
-            str(props.get("uri") or ""), str(props.get("folderPath") or ""), self.files_dir
+            str(props.get("uri") or ""),
+            str(props.get("folderPath") or props.get("armTemplateFolderPath") or ""),
+            self.files_dir,
         )
         found = next((a for a in artifacts.discover(root) if a.name.lower() == name.lower()), None)
         if found is None:

@@ -26,6 +26,7 @@ from azemu.domain.disks import TYPE as DISK
 from azemu.domain.envelope import envelope
 from azemu.domain.errors import AzureError, BadRequest
 from azemu.domain.gallery import DEFINITION
+from azemu.domain.images import TYPE as IMAGE
 from azemu.domain.kinds import Registry, Write, Written
 from azemu.domain.network import NIC, PIP
 from azemu.domain.operations import Operations, Reschedule
@@ -148,11 +149,12 @@ class LabVms:
                 f"The lab '{lab.name}' is not ready (provisioning state {lab.state}).", code="Conflict"
             )
         props = dict(w.body.get("properties") or {})
-        sources = [k for k in ("galleryImageReference", "customImageId", "sharedImageId") if props.get(k)]
-        if len(sources) != 1:
+        # a custom image wins over a shared one, either over the marketplace reference clients also send
+        sources = [k for k in ("customImageId", "sharedImageId", "galleryImageReference") if props.get(k)]
+        if not sources:
             raise BadRequest(
-                "Exactly one of 'galleryImageReference', 'customImageId' or 'sharedImageId' must be given to create a "
-                "lab virtual machine.",
+                "One of 'galleryImageReference', 'customImageId' or 'sharedImageId' must be given to create a lab "
+                "virtual machine.",
                 code="InvalidVirtualMachineSource",
             )
         client = dict(w.client or {})
@@ -244,6 +246,11 @@ class LabVms:
             return img.os_type, "FromGalleryImage", {"imageReference": image_ref, "generalized": True}
         if kind == "customImageId":
             custom = tx.get_resource(ids.key_of(str(props["customImageId"])))
+            if (
+                custom is not None and custom.type.lower() == IMAGE.lower()
+            ):  # a managed image, as Packer names one
+                os_type = str(custom.body["properties"]["storageProfile"]["osDisk"]["osType"])
+                return os_type, "FromCustomImage", {"imageReference": {"id": custom.id}, "generalized": True}
             if custom is None or custom.type.lower() != model.CUSTOM_IMAGE.lower():
                 raise model.not_found("custom image", str(props["customImageId"]))
             if custom.state != "Succeeded":
@@ -698,8 +705,8 @@ class LabVms:
     def begin_delete(self, rid: str, tenant_id: str | None) -> OperationRecord | None:
         with self.store.transaction() as tx:
             rec = self.tracked.find(tx, rid)
-            if rec is None:
-                self.tracked.require(tx, rid.rsplit("/", 2)[0])
+            if rec is None:  # ARM's idempotent DELETE: 204, even when the lab is not in that group (Packer
+                # 1.6's azure-dtl builder deletes its VM through the compute VM's resource group)
                 return None
             rec.state = model.VM_LIFECYCLE.next(rec.state, "delete", name=rec.name)
             self.tracked.save(tx, rec)
