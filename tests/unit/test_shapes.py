@@ -114,6 +114,10 @@ SHAPES_PENDING = {
     # no SDK of the roleAssignments/roleDefinitions models is pinned: small hand-written shapes (domain/rbac.py)
     "Microsoft.Authorization/roleAssignments",
     "Microsoft.Authorization/roleDefinitions",
+    # the attached gallery exists only at 2018-10-15-preview, which no SDK models: hand-written shapes
+    # (domain/devtestlabs/model.py)
+    "Microsoft.DevTestLab/labs/sharedgalleries",
+    "Microsoft.DevTestLab/labs/sharedgalleries/sharedimages",
 }
 
 

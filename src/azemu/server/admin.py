@@ -94,7 +94,7 @@ ROUTES: tuple[AdminRoute, ...] = (
         'busy CPUs in a guest `{"vm", "cores" or "percent", "seconds"?}` (docs/scale-sets.md)',
     ),
     AdminRoute("DELETE", "/guest/load", "stop_load", "end a guest's busy processes `?vm=ID`"),
-    *admin_images.routes(AdminRoute),
+    *(AdminRoute(*r) for r in admin_images.ROUTES),
 )
 
 

@@ -4,34 +4,28 @@ has an ``azemu`` command: cli/images.py). A mixin of :class:`azemu.server.admin.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from azemu.arm.http import Request, Response
 from azemu.domain.emulator import Emulator
 from azemu.domain.errors import BadRequest
 
-if TYPE_CHECKING:
-    from azemu.server.admin import AdminRoute
-
-
-def routes(route: type[AdminRoute]) -> tuple[AdminRoute, ...]:
-    return (
-        route(
-            "GET", "/catalog/versions", "catalog_versions", "platform image versions published on the clock"
-        ),
-        route(
-            "POST",
-            "/catalog/versions",
-            "catalog_publish",
-            'publish a platform image version `{"image": "pub:offer:sku", "version", "at"?|"inSeconds"?}`',
-        ),
-        route(
-            "GET",
-            "/imagebuilder/logs",
-            "imagebuilder_log",
-            "an image template's customization.log (or validation.log) `?template=ID&run=N&log=…`",
-        ),
-    )
+# (method, path, handler, what it does): admin.py makes them AdminRoutes
+ROUTES: tuple[tuple[str, str, str, str], ...] = (
+    ("GET", "/catalog/versions", "catalog_versions", "platform image versions published on the clock"),
+    (
+        "POST",
+        "/catalog/versions",
+        "catalog_publish",
+        'publish a platform image version `{"image": "pub:offer:sku", "version", "at"?|"inSeconds"?}`',
+    ),
+    (
+        "GET",
+        "/imagebuilder/logs",
+        "imagebuilder_log",
+        "an image template's customization.log (or validation.log) `?template=ID&run=N&log=…`",
+    ),
+)
 
 
 def _when(body: dict[str, Any], now: float) -> float | None:
