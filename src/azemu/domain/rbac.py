@@ -97,8 +97,14 @@ class Role:
 
 
 def _matches_any(action: str, patterns: Iterable[str]) -> bool:
+    """ARM's wildcard: ``*`` is any text, and ``/*/`` also any number of segments, none included
+    (``userAssignedIdentities/*/assign/action`` grants ``userAssignedIdentities/assign/action``)."""
     low = action.lower()
-    return any(fnmatch.fnmatchcase(low, p.lower()) for p in patterns)
+    return any(
+        fnmatch.fnmatchcase(low, p.lower())
+        or ("/*/" in p and fnmatch.fnmatchcase(low, p.lower().replace("/*/", "/")))
+        for p in patterns
+    )
 
 
 @cache

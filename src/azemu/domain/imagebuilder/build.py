@@ -25,7 +25,7 @@ from azemu.domain.catalog import PlatformCatalog
 from azemu.domain.disks import Disks
 from azemu.domain.errors import AzureError
 from azemu.domain.gallery import DEFINITION, VERSION
-from azemu.domain.gallery_versions import GalleryVersions, version_key
+from azemu.domain.gallery_versions import GalleryVersions
 from azemu.domain.identities import Identities, principal_of
 from azemu.domain.imagebuilder import model
 from azemu.domain.imagebuilder.customize import BuildLog, Session, StepFailed, run_step
@@ -872,33 +872,9 @@ class Builder:
                 code="GalleryImageNotFound",
                 status=404,
             )
-        existing = sorted(
-            version_key(v.name) for v in self.svc.gallery_versions.galleries.children(tx, definition, VERSION)
-        )
+        existing = [v.name for v in self.svc.gallery_versions.galleries.children(tx, definition, VERSION)]
         versioning = target.get("versioning") or {}
-        scheme = str(versioning.get("scheme") or "Latest")
-        if scheme == "Source":
-            source = str(run.get("sourceVersion") or "")
-            parts = source.split(".")
-            if len(parts) < 3 or not all(x.isdigit() for x in parts[:3]):
-                raise AzureError(
-                    f"The version '{source or '(none)'}' of the source image cannot name a gallery image version "
-                    "(versioning scheme 'Source' needs a Major.Minor.Patch source version).",
-                    code="BadSharedImageDistribute",
-                    status=400,
-                )
-            return gid, ".".join(str(int(x)) for x in parts[:3])
-        major = versioning.get("major")
-        if major is not None and int(major) >= 0:
-            under = [v for v in existing if v[0] == int(major)]
-            if not under:
-                return gid, f"{int(major)}.0.0"
-            top = under[-1]
-        elif existing:
-            top = existing[-1]
-        else:
-            return gid, "0.0.1"
-        return gid, f"{top[0]}.{top[1]}.{top[2] + 1}"
+        return gid, model.next_version(existing, versioning, str(run.get("sourceVersion") or ""))
 
     def _to_gallery(
         self,

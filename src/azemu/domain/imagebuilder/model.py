@@ -332,3 +332,40 @@ def staging_group_name(resource_group: str, template: str, guid: str) -> str:
         else:
             name = name[:-1]
     return f"IT_{rg}_{name}_{guid}"
+
+
+def next_version(existing: list[str], versioning: Mapping[str, Any], source_version: str) -> str:
+    """The gallery image version a distribution publishes when ``galleryImageId`` names none (``versioning``):
+
+    * ``Source`` - the source image's version, its first three parts (``22.04.202507150`` -> ``22.4.202507150``);
+    * ``Latest`` - one patch above the highest version (under ``major`` when given: ``major.0.0`` if none yet);
+      ``0.0.1`` for a definition without versions.
+    """
+    scheme = str(versioning.get("scheme") or "Latest")
+    if scheme == "Source":
+        parts = source_version.split(".")
+        if len(parts) < 3 or not all(x.isdigit() for x in parts[:3]):
+            raise AzureError(
+                f"The version '{source_version or '(none)'}' of the source image cannot name a gallery image version "
+                "(versioning scheme 'Source' needs a Major.Minor.Patch source version).",
+                code="BadSharedImageDistribute",
+                status=400,
+            )
+        return ".".join(str(int(x)) for x in parts[:3])
+    keys = sorted(_version_key(v) for v in existing)
+    major = versioning.get("major")
+    if major is not None and int(major) >= 0:
+        under = [v for v in keys if v[0] == int(major)]
+        if not under:
+            return f"{int(major)}.0.0"
+        top = under[-1]
+    elif keys:
+        top = keys[-1]
+    else:
+        return "0.0.1"
+    return f"{top[0]}.{top[1]}.{top[2] + 1}"
+
+
+def _version_key(name: str) -> tuple[int, int, int]:
+    a, b, c = [*[int(x) if x.isdigit() else 0 for x in name.split(".")[:3]], 0, 0, 0][:3]
+    return a, b, c
