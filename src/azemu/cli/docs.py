@@ -52,6 +52,7 @@ ADMIN_COMMANDS: dict[tuple[str, str], str] = {
     ("GET", "/catalog/versions"): "azemu catalog list",
     ("POST", "/catalog/versions"): "azemu catalog publish",
     ("GET", "/imagebuilder/logs"): "azemu imagebuilder log",
+    ("GET", "/imagebuilder/runs"): "azemu imagebuilder runs",
 }
 
 #: types people ask for; the page names those that are not served (yet)

@@ -82,6 +82,32 @@ def imagebuilder_log(
     sys.stdout.flush()
 
 
+RUN_COLUMNS = [
+    ("runId", "run"),
+    ("state", "state"),
+    ("subState", "sub-state"),
+    ("start", "start"),
+    ("end", "end"),
+]
+
+
+@imagebuilder_app.command("runs")
+def imagebuilder_runs(
+    template: Annotated[
+        str, typer.Argument(help="the image template: a resource id, or RESOURCE_GROUP/NAME")
+    ],
+    output: OutputOpt = Output.table,
+    data_dir: DataDirOpt = None,
+    port: PortOpt = 8443,
+) -> None:
+    """A template's runs: state, times on azemu's clock, and (-o json) what each stage cost azemu itself."""
+    with reported():
+        client = Client(data_dir, port)
+        query = {"template": resource_id(client, template, "Microsoft.VirtualMachineImages/imageTemplates")}
+        result = client.admin("GET", "/imagebuilder/runs?" + urllib.parse.urlencode(query))
+    emit(result["value"], output, lambda v: rows(v, RUN_COLUMNS, empty="(no runs)"))
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(catalog_app, name="catalog")
     app.add_typer(imagebuilder_app, name="imagebuilder")

@@ -25,6 +25,12 @@ ROUTES: tuple[tuple[str, str, str, str], ...] = (
         "imagebuilder_log",
         "an image template's customization.log (or validation.log) `?template=ID&run=N&log=…`",
     ),
+    (
+        "GET",
+        "/imagebuilder/runs",
+        "imagebuilder_runs",
+        "an image template's runs: states, times, what each stage cost azemu `?template=ID`",
+    ),
 )
 
 
@@ -58,6 +64,12 @@ class ImagesAdmin:
         if not isinstance(image, str) or not isinstance(version, str):
             raise BadRequest('Give {"image": "publisher:offer:sku", "version": "…"}.')
         return Response(201, self.emu.catalog.publish(image, version, _when(body, self.emu.clock.now())))
+
+    def imagebuilder_runs(self, req: Request) -> Response:
+        template = req.query.get("template")
+        if not template:
+            raise BadRequest("Give ?template=<image template id>.")
+        return Response(200, {"value": self.emu.imagebuilder.runs(template)})
 
     def imagebuilder_log(self, req: Request) -> Response:
         template = req.query.get("template")

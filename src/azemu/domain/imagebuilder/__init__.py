@@ -11,6 +11,7 @@ on azemu's clock, and source-image triggers.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from azemu.clock.clock import Clock
 from azemu.domain.catalog import PlatformCatalog
@@ -62,6 +63,9 @@ class ImageBuilder:
         )
         self.templates = ImageTemplates(store, clock, groups, operations, registry, svc)
         self.triggers = Triggers(store, clock, operations, registry, self.templates, catalog)
+
+    def runs(self, template_id: str) -> list[dict[str, Any]]:
+        return self.templates.runs(template_id)
 
     def log(self, template_id: str, run: int | None, which: str) -> str:
         return self.templates.log(template_id, run, which)

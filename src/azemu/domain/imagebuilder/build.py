@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import secrets
 import string
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,7 +108,14 @@ class Builder:
                     raise Reschedule(max(1.0, float(rec.internal.get("cancelDue", 0)) - self.svc.clock.now()))
                 if stage == "done":
                     return self._finish(tx, rec, run, log)
+                wall, cpu = time.perf_counter(), time.thread_time()
                 seconds, wait = self._stage(tx, rec, run, op, log, stage)
+                spent = run.setdefault("profile", {}).setdefault(
+                    stage, {"wall": 0.0, "cpu": 0.0, "simulated": 0.0}
+                )
+                spent["wall"] += time.perf_counter() - wall  # what azemu itself spent (bench/imagebuilder.py)
+                spent["cpu"] += time.thread_time() - cpu
+                spent["simulated"] += seconds
                 log.elapsed += seconds
                 run["elapsed"] = log.elapsed
                 run["log"] = log.lines

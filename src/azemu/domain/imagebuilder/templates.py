@@ -515,6 +515,13 @@ class ImageTemplates:
             code="ResourceNotFound",
         )
 
+    def runs(self, rid: str) -> builtins.list[dict[str, Any]]:
+        """Every run of a template as the platform keeps it: states, times on azemu's clock, outputs, and what
+        each stage cost azemu itself (``profile``: real wall and CPU seconds, Azure's simulated seconds)."""
+        rec = self.get(rid)
+        keep = ("runId", "state", "subState", "start", "end", "message", "sourceVersion", "by", "profile")
+        return [{k: r[k] for k in keep if k in r} for r in rec.internal.get("runs") or []]
+
     def log(self, rid: str, run: int | None, which: str) -> str:
         rec = self.get(rid)
         runs = rec.internal.get("runs") or []
