@@ -117,6 +117,13 @@ SHAPES_PENDING = {
     "Microsoft.Authorization/policySetDefinitions",
     "Microsoft.Authorization/policyAssignments",
     "Microsoft.Authorization/policyExemptions",
+    # no SDK of the roleAssignments/roleDefinitions models is pinned: small hand-written shapes (domain/rbac.py)
+    "Microsoft.Authorization/roleAssignments",
+    "Microsoft.Authorization/roleDefinitions",
+    # the attached gallery exists only at 2018-10-15-preview, which no SDK models: hand-written shapes
+    # (domain/devtestlabs/model.py)
+    "Microsoft.DevTestLab/labs/sharedgalleries",
+    "Microsoft.DevTestLab/labs/sharedgalleries/sharedimages",
 }
 
 

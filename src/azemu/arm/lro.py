@@ -30,12 +30,16 @@ _FAMILIES: dict[str, tuple[str, int]] = {
     "gallery": ("capsOperations", 30),
     "disk": ("DiskOperations", 10),
     "Microsoft.Network": ("operations", 10),
+    "Microsoft.VirtualMachineImages": ("operations", 15),
+    "Microsoft.DevTestLab": ("operations", 10),
 }
 _NAMESPACE = {
     "Microsoft.Compute": "Microsoft.Compute",
     "gallery": "Microsoft.Compute",
     "disk": "Microsoft.Compute",
     "Microsoft.Network": "Microsoft.Network",
+    "Microsoft.VirtualMachineImages": "Microsoft.VirtualMachineImages",
+    "Microsoft.DevTestLab": "Microsoft.DevTestLab",
 }
 
 
@@ -129,6 +133,8 @@ class OperationEndpoints:
             ("Microsoft.Compute", "capsOperations", "locations/capsOperations"),
             ("Microsoft.Compute", "DiskOperations", "locations/DiskOperations"),
             ("Microsoft.Network", "operations", "locations/operations"),
+            ("Microsoft.VirtualMachineImages", "operations", "locations/operations"),
+            ("Microsoft.DevTestLab", "operations", "locations/operations"),
         ):
             router.add(
                 "GET",

@@ -55,6 +55,10 @@ ADMIN_COMMANDS: dict[tuple[str, str], str] = {
     ("POST", "/labs/{labId}/check"): "azemu lab check",
     ("POST", "/labs/{labId}/hint"): "azemu lab hint",
     ("POST", "/labs/{labId}/reset"): "azemu lab reset",
+    ("GET", "/catalog/versions"): "azemu catalog list",
+    ("POST", "/catalog/versions"): "azemu catalog publish",
+    ("GET", "/imagebuilder/logs"): "azemu imagebuilder log",
+    ("GET", "/imagebuilder/runs"): "azemu imagebuilder runs",
 }
 
 #: types people ask for; the page names those that are not served (yet)

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Group
 
-from azemu.cli import admin, clientenv, demo, disk, docs, guest, lab, tenancy
+from azemu.cli import admin, clientenv, demo, disk, docs, guest, images, lab, tenancy
 from azemu.cli.common import Client, DataDirOpt, PortOpt, data_dir_of, err_console, reported
 from azemu.cli.output import Output, OutputOpt, emit, pairs, rows
 from azemu.clock.profiles import parse_profile
@@ -261,6 +261,7 @@ disk.register(app)
 docs.register(app)
 lab.register(app)
 demo.register(app)
+images.register(app)
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Any
 
 from azemu.domain import regions
 from azemu.domain.errors import (
@@ -27,10 +28,22 @@ from azemu.domain.errors import (
 _WELL_FORMED = re.compile(r"^\d{4}-\d{2}-\d{2}(-[a-z]+(\.\d+)?)?$", re.IGNORECASE)
 
 
+def _merged(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose repeated keys (a namespace listed twice, by two features) merge their types."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out and isinstance(out[key], dict) and isinstance(value, dict):
+            out[key] = {**out[key], **value}
+        else:
+            out[key] = value
+    return out
+
+
 @cache
 def _raw() -> dict[str, dict[str, list[str]]]:
     data: dict[str, dict[str, list[str]]] = json.loads(
-        resources.files("azemu.data").joinpath("api_versions.json").read_text(encoding="utf-8")
+        resources.files("azemu.data").joinpath("api_versions.json").read_text(encoding="utf-8"),
+        object_pairs_hook=_merged,
     )
     return data
 

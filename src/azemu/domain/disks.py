@@ -182,6 +182,7 @@ class Disks:
         self.sas_key = sas_key or secrets.token_bytes(32)
         self.images: Any = None  # set by the emulator: managed images are a source for FromImage
         self.gallery: Any = None  # set by the emulator: gallery image versions are a source for FromImage
+        self.vhd_import: Any = None  # set by the emulator: sourceUri -> (digest, tree meta, size GB) | None
         for spec in (DISK_KIND, SNAPSHOT_KIND):
             operations.register(spec.op("create"), self._output)
             operations.register(spec.op("delete"), self._complete_delete)
@@ -375,6 +376,7 @@ class Disks:
         if body.get("zones"):
             doc["zones"] = body["zones"]
         source_key: str | None = None
+        imported: str | None = None
         guest: Guest | None = None
         if opt == "empty":
             size = props.get("diskSizeGB")
@@ -446,7 +448,7 @@ class Disks:
                 source_key = img.key
             else:
                 p = _platform_ref(image_id)
-                image, _version = catalog.resolve(p, loc)
+                image, _version = catalog.resolve(p, loc, catalog.published_at(tx, self.clock.now()))
                 size = int(props.get("diskSizeGB") or image.disk_size_gb)
                 doc["properties"] = self._props(
                     image.os_type,
@@ -456,10 +458,12 @@ class Disks:
                     {"createOption": "FromImage", "imageReference": {"id": image_id}},
                 )
                 guest = guest_api.base_guest(image.guest, self.clock.now())
+        elif opt == "import" and self.vhd_import is not None:
+            imported = self._import(doc, props, creation_in)
         else:
             raise InvalidParameter(
                 f"The value '{option}' of parameter 'creationData.createOption' is not supported. Supported values "
-                "are Empty, Copy, Restore and FromImage.",
+                "are Empty, Copy, Restore, FromImage and Import.",
                 target="createOption",
             )
         # every property the client sent is kept, under what the platform computed; its defaults give way
@@ -474,7 +478,30 @@ class Disks:
             self.content.save_guest(tx, rec.key, guest)
         elif source_key is not None:
             self.content.copy(tx, source_key, rec.key)
+        elif imported is not None:
+            self.content.link(tx, rec.key, imported)
         return rec
+
+    def _import(self, doc: dict[str, Any], props: dict[str, Any], creation_in: dict[str, Any]) -> str:
+        """``Import`` from a VHD blob: a VHD azemu exported, kept under the data directory (``domain/files.py``);
+        the new disk holds the content tree the VHD was exported from."""
+        uri = str(creation_in.get("sourceUri") or "")
+        if not uri:
+            raise InvalidParameter("Required parameter 'sourceUri' is missing (null).", target="sourceUri")
+        found = self.vhd_import(uri)
+        if found is None:
+            raise InvalidParameter("Only blobs formatted as VHDs can be imported.", target="sourceUri")
+        digest, meta, size_gb = found
+        size = int(props.get("diskSizeGB") or size_gb)
+        creation = {k: creation_in[k] for k in ("storageAccountId",) if creation_in.get(k)}
+        doc["properties"] = self._props(
+            props.get("osType") or meta.get("osType"),
+            props.get("hyperVGeneration") or "V1",
+            "x64",
+            size,
+            {"createOption": "Import", "sourceUri": uri, **creation},
+        )
+        return str(digest)
 
     def _from_gallery(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from azemu.clock.clock import Clock
@@ -10,13 +11,17 @@ from azemu.clock.faults import FaultRegistry
 from azemu.domain.activitylog import ActivityLog
 from azemu.domain.autoscale import Autoscale
 from azemu.domain.availability_sets import AvailabilitySets
+from azemu.domain.catalog import PlatformCatalog
 from azemu.domain.content import DiskContent
 from azemu.domain.deployments import Deployments
+from azemu.domain.devtestlabs import DevTestLabs
 from azemu.domain.disks import Disks
 from azemu.domain.exports import Exports
 from azemu.domain.gallery import Galleries
 from azemu.domain.gallery_versions import GalleryVersions
 from azemu.domain.guest_sessions import GuestSessions
+from azemu.domain.identities import Identities
+from azemu.domain.imagebuilder import ImageBuilder
 from azemu.domain.images import Images
 from azemu.domain.kinds import Registry
 from azemu.domain.loadbalancers import LoadBalancers
@@ -24,6 +29,7 @@ from azemu.domain.network import Network
 from azemu.domain.operations import Operations
 from azemu.domain.policy.engine import PolicyEngine
 from azemu.domain.policy.service import PolicyResources
+from azemu.domain.rbac import Rbac
 from azemu.domain.resourcegroups import ResourceGroups
 from azemu.domain.resources import Resources
 from azemu.domain.tenancy import Defaults, Tenancy
@@ -64,6 +70,7 @@ class Emulator:
     faults: FaultRegistry = field(default_factory=FaultRegistry)
     blobs: BlobStore = field(default_factory=lambda: BlobStore(None))
     work_dir: Path | None = None  # where exported VHDs are built (a temporary directory when None)
+    files_dir: Path | None = None  # files services fetch by URL, offline (domain/files.py): <data dir>/files
     loose: bool = False  # accept any api-version (``azemu serve --loose``), in templates too
 
     def __post_init__(self) -> None:
@@ -108,6 +115,7 @@ class Emulator:
         self.disks.images = self.images
         self.vms.images = self.images
         self.exports = Exports(self.content, self.work_dir)
+        self.disks.vhd_import = partial(self.exports.from_uri, files_dir=self.files_dir)
         self.galleries = Galleries(self.store, self.clock, self.resource_groups, self.operations, self.kinds)
         self.gallery_versions = GalleryVersions(
             self.store,
@@ -143,6 +151,35 @@ class Emulator:
             self.scale_sets,
             self.activity_log,
             self.kinds,
+        )
+        # Scenario 2: the platform catalog on the clock, managed identities and RBAC, Image Builder, DevTest Labs
+        self.catalog = PlatformCatalog(self.store, self.clock)
+        self.identities = Identities(self.store, self.clock, self.resource_groups, self.kinds)
+        self.rbac = Rbac(self.store, self.clock, self.kinds)
+        self.imagebuilder = ImageBuilder(
+            self.store,
+            self.clock,
+            self.resource_groups,
+            self.operations,
+            self.kinds,
+            vms=self.vms,
+            disks=self.disks,
+            gallery_versions=self.gallery_versions,
+            identities=self.identities,
+            rbac=self.rbac,
+            catalog=self.catalog,
+            files_dir=self.files_dir,
+        )
+        self.devtestlabs = DevTestLabs(
+            self.store,
+            self.clock,
+            self.resource_groups,
+            self.operations,
+            self.kinds,
+            vms=self.vms,
+            catalog=self.catalog,
+            files_dir=self.files_dir,
+            vhd_import=self.disks.vhd_import,
         )
         self.disks.gallery = self.gallery_versions
         self.deployments = Deployments(

@@ -54,7 +54,14 @@ class Choice:
 
 
 # the spec artifact -----------------------------------------------------------------------------------
-_FILES = ("compute.json", "network.json", "resources.json")
+_FILES = (
+    "compute.json",
+    "network.json",
+    "resources.json",
+    "imagebuilder.json",
+    "devtestlabs.json",
+    "msi.json",
+)
 
 
 class Prop:
@@ -80,7 +87,12 @@ class Models:
         self.enums: dict[str, dict[str, str]] = {}
         self.kinds: dict[str, dict[str, str]] = {}
         self.bodies: dict[str, dict[str, str]] = {}
+        # a polymorphic model -> (its discriminator property, value (lower) -> (its spelling, subtype model))
+        self.polymorphic: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {}
         for data in files:
+            for name, poly in (data.get("polymorphic") or {}).items():
+                subtypes = {k.lower(): (k, v) for k, v in poly["subtypes"].items()}
+                self.polymorphic.setdefault(name, (poly["property"], subtypes))
             for name, props in data["models"].items():
                 self.models.setdefault(name, {k.lower(): Prop(k, v) for k, v in props.items()})
             for name, values in data["enums"].items():
@@ -134,7 +146,8 @@ def _clean(value: Any, tref: str, path: str, api: str, ignored: list[str] | None
     if kind == "M":
         if not isinstance(value, dict):
             _fail(value, dict, path)
-        props = models().models[tref[2:]]
+        model, discriminator = _subtype(tref[2:], value)
+        props = models().models[model]
         out: dict[str, Any] = {}
         for key, item in value.items():
             prop = props.get(key.lower()) if isinstance(key, str) else None
@@ -149,6 +162,8 @@ def _clean(value: Any, tref: str, path: str, api: str, ignored: list[str] | None
             if isinstance(cleaned, str) and (prop.name == "id" or prop.name.endswith("Id")):
                 cleaned = ids.canonical(cleaned)
             out[prop.name] = cleaned
+        if discriminator is not None:
+            out[discriminator[0]] = discriminator[1]
         return out
     if kind == "[":
         if not isinstance(value, list):
@@ -187,6 +202,20 @@ def _clean(value: Any, tref: str, path: str, api: str, ignored: list[str] | None
     if not isinstance(value, str):  # string, date-time, duration, byte ...
         _fail(value, str, path)
     return value
+
+
+def _subtype(model: str, value: dict[str, Any]) -> tuple[str, tuple[str, str] | None]:
+    """The model a polymorphic value names with its discriminator (``"type": "shell"``) and the discriminator
+    in the spec's spelling (``("type", "Shell")``); else ``model`` and None."""
+    poly = models().polymorphic.get(model)
+    if poly is None:
+        return model, None
+    prop, subtypes = poly
+    named = next((v for k, v in value.items() if isinstance(k, str) and k.lower() == prop.lower()), None)
+    found = subtypes.get(named.lower()) if isinstance(named, str) else None
+    if found is None:
+        return model, None
+    return found[1], (prop, found[0])
 
 
 def writable_leaves(shape: SpecShape, api_version: str = "") -> list[tuple[str, Prop]]:

@@ -39,8 +39,14 @@ class OsSource:
     warnings: list[str] = field(default_factory=list)
 
 
-def platform(image_ref: dict[str, Any], loc: str, subscription: str, now: float) -> OsSource:
-    image, version = catalog.resolve(image_ref, loc)
+def platform(
+    image_ref: dict[str, Any],
+    loc: str,
+    subscription: str,
+    now: float,
+    published: catalog.Published | None = None,
+) -> OsSource:
+    image, version = catalog.resolve(image_ref, loc, published)
     urn_id = (
         f"/Subscriptions/{subscription}/Providers/Microsoft.Compute/Locations/{loc}/Publishers/"
         f"{image.publisher}/ArtifactTypes/VMImage/Offers/{image.offer}/Skus/{image.sku}/Versions/{version}"
@@ -171,4 +177,4 @@ def resolve(
         )
     if ref_id or image_ref.get("sharedGalleryImageId") or image_ref.get("communityGalleryImageId"):
         raise InvalidParameter(f"The image reference '{image_ref}' is not valid.", target="imageReference")
-    return platform(image_ref, loc, subscription, now)
+    return platform(image_ref, loc, subscription, now, catalog.published_at(tx, now))

@@ -10,9 +10,11 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from azemu.guest import cpuload, linux, windows
+from azemu.guest.fs import FsError, win_path
 from azemu.guest.linux import sshlogin
 from azemu.guest.linux.sshlogin import LoginUser
 from azemu.guest.machine import BootResult, ExecContext, ExecResult, Guest, OsProfile
+from azemu.guest.windows import updates
 
 GUESTS = (*linux.DISTROS, *windows.DISTROS)
 # The start of stderr when a script hit a bug in azemu's guest code (never the script's own failure).
@@ -113,6 +115,27 @@ def run_session(
             return ExecResult(1, stderr=f"{INTERNAL_ERROR}: {type(exc).__name__}: {exc}\n")
 
     return _measure("run_session", run)
+
+
+# a build service's communicator (Image Builder's Packer): files it uploads, Windows Update it drives -------
+def put_file(
+    guest: Guest, user: LoginUser | None, path: str, data: bytes, now: float, mode: int = 0o644
+) -> None:
+    """Write a file as ``user`` would over SSH (Linux), or as the administrator over WinRM (Windows: no user);
+    raises :class:`azemu.guest.fs.FsError` when the guest refuses."""
+    if guest.os_type == "Windows" or user is None:
+        norm = win_path(path) if guest.os_type == "Windows" else path
+        parent = norm.rsplit("/", 1)[0] or "/"
+        if not guest.fs.is_dir(parent):
+            raise FsError("ENOENT", parent)
+        guest.fs.write(norm, data, mode=mode, mtime=now)
+        return
+    sshlogin.write_file(guest, user, path, data, mode, now)
+
+
+def windows_update(guest: Guest, filters: list[str], limit: int, now: float) -> updates.UpdateRun:
+    """One pass of Windows Update (search, filter, install): guest/windows/updates.py."""
+    return _measure("windows_update", lambda: updates.install(guest, filters, limit, now))
 
 
 def first_boot(guest: Guest, profile: OsProfile, ctx: ExecContext) -> BootResult:

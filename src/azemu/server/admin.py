@@ -24,6 +24,7 @@ from azemu.guest import api as guest_api
 from azemu.guest.fs import FsError
 from azemu.guest.machine import Guest
 from azemu.labs.service import Labs
+from azemu.server import admin_images
 from azemu.settings import Settings
 
 PREFIX = "/_azemu"
@@ -104,10 +105,11 @@ ROUTES: tuple[AdminRoute, ...] = (
     AdminRoute(
         "POST", "/labs/{labId}/reset", "reset_lab", "delete a lab's resource group, forget its progress"
     ),
+    *(AdminRoute(*r) for r in admin_images.ROUTES),
 )
 
 
-class Admin:
+class Admin(admin_images.ImagesAdmin):
     def __init__(self, emulator: Emulator, settings: Settings) -> None:
         self.emu = emulator
         self.settings = settings

@@ -41,9 +41,13 @@ from azemu.domain.errors import (
 )
 from azemu.providers import authorization as authorization_provider
 from azemu.providers import compute as compute_provider
+from azemu.providers import devtestlabs as devtestlabs_provider
+from azemu.providers import imagebuilder as imagebuilder_provider
 from azemu.providers import insights as insights_provider
+from azemu.providers import managedidentity as managedidentity_provider
 from azemu.providers import network as network_provider
 from azemu.providers import policyinsights as policyinsights_provider
+from azemu.providers import rbac as rbac_provider
 from azemu.providers import resources as resources_provider
 from azemu.providers.base import ProviderContext
 from azemu.providers.compute import gallery_routes, vmss_routes
@@ -156,6 +160,10 @@ class AzemuApp:
         compute_provider.register(self.router, ctx)
         gallery_routes.register(self.router, ctx)
         network_provider.register(self.router, ctx)
+        managedidentity_provider.register(self.router, ctx)
+        rbac_provider.register(self.router, ctx)
+        imagebuilder_provider.register(self.router, ctx)
+        devtestlabs_provider.register(self.router, ctx)
         vmss_routes.register(self.router, ctx)
         lb_routes.register(self.router, ctx)
         insights_provider.register(self.router, ctx)

@@ -419,7 +419,11 @@ class Identity:
     # Microsoft Graph: a tool's own identity ---------------------------------------------------------------
     def _graph_claims(self, req: Request) -> dict[str, Any] | Response:
         try:
-            return self.tokens.verify_header(req.header("authorization"), GRAPH_AUDIENCES)
+            # az's azemu cloud names azemu itself as Microsoft Graph: its tokens carry azemu's own audience
+            endpoint = self.tokens.endpoint
+            return self.tokens.verify_header(
+                req.header("authorization"), (*GRAPH_AUDIENCES, endpoint, endpoint + "/")
+            )
         except Exception as err:
             code = getattr(err, "code", "InvalidAuthenticationToken")
             return _graph_error(401, code, getattr(err, "message", "Access token validation failure."))
@@ -474,7 +478,9 @@ class Identity:
                 400, "BadRequest", "azemu serves servicePrincipals only with $filter=appId eq '...'."
             )
         app_id = value.strip().strip(")").strip("'\"")
-        sp = self._service_principal(claims["tid"], app_id)
+        sp = self.emulator.identities.service_principal(claims["tid"], app_id) or self._service_principal(
+            claims["tid"], app_id
+        )
         return Response(
             200,
             {

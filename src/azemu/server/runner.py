@@ -36,6 +36,7 @@ def build_app(settings: Settings) -> tuple[AzemuApp, DataDir]:
         Rules(settings.rules),
         blobs=blobs,
         work_dir=None if settings.in_memory else data.root / "exports",
+        files_dir=data.root / "files",
         loose=settings.loose,
     )
     tokens = TokenService(data.signing_key_pem, endpoint(settings))

@@ -234,6 +234,7 @@ def write_fixed_vhd(
     *,
     filesystem: str = "ext4",
     label: str = "cloudimg-rootfs",
+    uuid_bytes: bytes | None = None,
 ) -> int:
     """Write a fixed VHD of exactly ``size_bytes`` of disk data + the 512-byte footer to ``out``; return
     the total file size (``size_bytes + 512``).
@@ -242,6 +243,7 @@ def write_fixed_vhd(
     ``filesystem="ext4"``: the data area is an ext4 filesystem (no partition table) labelled ``label`` and
     populated with ``entries``; parent directories that are not listed are created 0755 root:root.
     ``filesystem="none"``: the data area is zeros and ``entries`` are ignored (not even iterated).
+    ``uuid_bytes`` is the footer's unique id (random by default).
     The file is sparse: only the filesystem's metadata and the files' data take space on disk.
 
     Raises ValueError for bad arguments or inconsistent entries, RuntimeError when e2fsprogs is missing or
@@ -255,7 +257,7 @@ def write_fixed_vhd(
         raise ValueError(f"ext4 labels are at most 16 bytes, got {label!r}")
     mke2fs = _tool("mke2fs", "mkfs.ext4") if filesystem == "ext4" else ""
     out = Path(out)
-    footer = vhd_footer(size_bytes)
+    footer = vhd_footer(size_bytes, uuid_bytes=uuid_bytes)
     fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     tmp = Path(tmp_name)
     try:

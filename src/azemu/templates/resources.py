@@ -243,7 +243,9 @@ def _make(
     existing = _field(state, decl, "existing", env) is True
 
     rtype = rtype.strip().strip("/")
-    if parent is not None and "/" not in rtype:
+    if (
+        parent is not None and "." not in type_segments(rtype)[0]
+    ):  # relative: `subnets`, `policySets/policies`
         rtype = f"{parent.type}/{rtype}"
         name = f"{parent.name}/{name}"
     elif parent is not None and len(name_segments(name)) == len(type_segments(rtype)) - 2:

@@ -386,7 +386,17 @@ class Shell:
         if not node.mode & 0o111:
             self.bash_error(io, f"{path}: Permission denied")
             return 126
-        return self.run_child(self.fs.read_text(path), args, io, name=path)
+        src = self.fs.read_text(path)
+        # the kernel hands the interpreter the shebang's option (``#!/bin/sh -e``, ``#!/bin/bash -ex``)
+        first = src.split("\n", 1)[0]
+        opts = first[2:].split()[1:] if first.startswith("#!") else []
+        flags = "".join(o[1:] for o in opts if o.startswith("-") and not o.startswith("--"))
+        sub = self.child()
+        sub.positional, sub.script_name, sub.errexit = list(args), path, "e" in flags
+        sub.xtrace = "x" in flags
+        rc = sub.run_top(src, io)
+        self.adopt(sub)
+        return rc
 
 
 class ReadonlyError(Exception):

@@ -82,6 +82,10 @@ def _sudo(sh: Shell, argv: list[str], io: Io) -> int:
         keep_env = keep_env or "E" in opt or opt == "--preserve-env"
         read_stdin = read_stdin or "S" in opt[1:]
         non_interactive = non_interactive or "n" in opt[1:]
+    if sh.user != "root" and accounts.get_user(sh.fs, sh.user) is None:
+        # the session's user was deleted under it (waagent -deprovision+user in a build's own script)
+        io.error("sudo: you do not exist in the passwd database")
+        return 1
     rules = ["ALL=(ALL) NOPASSWD: ALL"] if sh.user == "root" else rules_for(sh.fs, sh.user)
     if not rules:
         io.error(f"{sh.user} is not in the sudoers file.  This incident will be reported.")

@@ -228,7 +228,7 @@ class ComputeProvider:
 
     def versions(self, req: Request) -> Response:
         p = req.params
-        img = catalog.find(p["publisher"], p["offer"], p["sku"])
+        img = self.emu.catalog.find(p["publisher"], p["offer"], p["sku"])
         if img is None:
             raise self._not_found()
         versions = list(img.versions)
@@ -244,7 +244,7 @@ class ComputeProvider:
 
     def version(self, req: Request) -> Response:
         p = req.params
-        img = catalog.find(p["publisher"], p["offer"], p["sku"])
+        img = self.emu.catalog.find(p["publisher"], p["offer"], p["sku"])
         if img is None or p["version"] not in img.versions:
             raise self._not_found()
         return Response(
