@@ -10,6 +10,7 @@ from azemu.clock.faults import FaultRegistry
 from azemu.domain.activitylog import ActivityLog
 from azemu.domain.autoscale import Autoscale
 from azemu.domain.availability_sets import AvailabilitySets
+from azemu.domain.backup.service import Backup
 from azemu.domain.content import DiskContent
 from azemu.domain.deployments import Deployments
 from azemu.domain.disks import Disks
@@ -22,8 +23,10 @@ from azemu.domain.kinds import Registry
 from azemu.domain.loadbalancers import LoadBalancers
 from azemu.domain.network import Network
 from azemu.domain.operations import Operations
+from azemu.domain.recoveryservices.vaults import Vaults
 from azemu.domain.resourcegroups import ResourceGroups
 from azemu.domain.resources import Resources
+from azemu.domain.storage_accounts import StorageAccounts
 from azemu.domain.tenancy import Defaults, Tenancy
 from azemu.domain.vm import VirtualMachines
 from azemu.domain.vm_extensions import VmExtensions
@@ -145,6 +148,20 @@ class Emulator:
         self.disks.gallery = self.gallery_versions
         self.deployments = Deployments(
             self.store, self.clock, self.resource_groups, self.operations, self.kinds, loose=self.loose
+        )
+        self.storage_accounts = StorageAccounts(self.store, self.clock, self.resource_groups, self.kinds)
+        self.deployments.linked = self.storage_accounts.linked_template
+        self.vaults = Vaults(self.store, self.clock, self.resource_groups, self.operations, self.kinds)
+        self.backup = Backup(
+            self.store,
+            self.clock,
+            self.operations,
+            self.kinds,
+            self.vaults,
+            self.vms,
+            self.disks,
+            self.content,
+            self.storage_accounts,
         )
         self.tenancy.ensure_defaults(self.defaults)
 
