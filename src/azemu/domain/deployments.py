@@ -690,7 +690,9 @@ class Deployments:
     # what-if -----------------------------------------------------------------------------------------
     def begin_what_if(self, rid: str, body: dict[str, Any], tenant_id: str | None) -> OperationRecord:
         sub, rg = scope_of(rid)
-        deployment_engine.Request.of(rid, body, self.linked)  # a malformed request is refused now, not in the result
+        deployment_engine.Request.of(
+            rid, body, self.linked
+        )  # a malformed request is refused now, not in the result
         with self.store.transaction() as tx:
             if rg is not None:
                 self.groups.require(tx, sub, rg)

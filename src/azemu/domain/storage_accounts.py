@@ -99,7 +99,8 @@ class StorageAccounts:
                 now = self.clock.now()
                 props = dict(body.get("properties") or {})
                 endpoints = {
-                    svc: f"https://{name}.{svc}.core.windows.net/" for svc in ("blob", "queue", "table", "file")
+                    svc: f"https://{name}.{svc}.core.windows.net/"
+                    for svc in ("blob", "queue", "table", "file")
                 }
                 computed = {
                     "primaryEndpoints": {**endpoints, "dfs": f"https://{name}.dfs.core.windows.net/"},
@@ -133,7 +134,11 @@ class StorageAccounts:
     def check_name(self, name: str) -> dict[str, Any]:
         """``checkNameAvailability``: account names are global (az asks before it creates one)."""
         if not _NAME.match(name):
-            return {"nameAvailable": False, "reason": "AccountNameInvalid", "message": _invalid_name(name).message}
+            return {
+                "nameAvailable": False,
+                "reason": "AccountNameInvalid",
+                "message": _invalid_name(name).message,
+            }
         with self.store.read() as tx:
             taken = any(r.name.lower() == name.lower() for r in tx.list_resources(type=TYPE))
         if taken:
@@ -178,11 +183,19 @@ class StorageAccounts:
         text = f"r\n{expiry}\n/blob/{account.name}/{container}/{blob}\n{SAS_VERSION}"
         return base64.b64encode(hmac.new(key, text.encode(), hashlib.sha256).digest()).decode()
 
-    def sas_url(self, account: ResourceRecord, base_url: str, container: str, blob: str, seconds: float) -> str:
+    def sas_url(
+        self, account: ResourceRecord, base_url: str, container: str, blob: str, seconds: float
+    ) -> str:
         """A read SAS URL for a blob, valid ``seconds`` of azemu's clock."""
         expiry = iso(self.clock.now() + seconds)[:19] + "Z"
         query = urllib.parse.urlencode(
-            {"sv": SAS_VERSION, "sr": "b", "sp": "r", "se": expiry, "sig": self._sign(account, container, blob, expiry)}
+            {
+                "sv": SAS_VERSION,
+                "sr": "b",
+                "sp": "r",
+                "se": expiry,
+                "sig": self._sign(account, container, blob, expiry),
+            }
         )
         return f"{base_url}{BLOB_PATH}/{account.name}/{container}/{blob}?{query}"
 

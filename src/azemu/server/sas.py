@@ -152,6 +152,4 @@ class BlobEndpoint:
     def download(self, req: Request) -> Response:
         p = req.params
         data = self.emu.storage_accounts.read_blob(p["account"], p["container"], p["blob"], dict(req.query))
-        return Response(
-            200, data, headers={"x-ms-blob-type": "BlockBlob"}, content_type="application/json"
-        )
+        return Response(200, data, headers={"x-ms-blob-type": "BlockBlob"}, content_type="application/json")

@@ -33,8 +33,18 @@ LIFECYCLE = StateTable(
     kind="backupJob",
     initial="InProgress",
     transitions={
-        "InProgress": {"complete": "Completed", "fail": "Failed", "cancel": "Cancelling", "warn": "CompletedWithWarnings"},
-        "Cancelling": {"complete": "Cancelled", "fail": "Failed", "cancel": "Cancelling", "warn": "Cancelled"},
+        "InProgress": {
+            "complete": "Completed",
+            "fail": "Failed",
+            "cancel": "Cancelling",
+            "warn": "CompletedWithWarnings",
+        },
+        "Cancelling": {
+            "complete": "Cancelled",
+            "fail": "Failed",
+            "cancel": "Cancelling",
+            "warn": "Cancelled",
+        },
     },
     terminal=frozenset({"Completed", "Failed", "Cancelled", "CompletedWithWarnings"}),
     states_info={
@@ -118,7 +128,12 @@ class Jobs:
             TYPE,
             props,
             state="InProgress",
-            internal={"work": work, "params": dict(params or {}), "tasks": [list(t) for t in tasks], "task": 0},
+            internal={
+                "work": work,
+                "params": dict(params or {}),
+                "tasks": [list(t) for t in tasks],
+                "task": 0,
+            },
         )
         self.operations.start_for(
             tx,
@@ -155,7 +170,9 @@ class Jobs:
             job.internal["task"] = i + 1
             nxt = job.body["properties"]["extendedInfo"]["tasksList"][i + 1]
             nxt["status"], nxt["startTime"] = "InProgress", iso_z(now)
-            job.body["properties"]["extendedInfo"]["progressPercentage"] = round(100.0 * (i + 1) / len(tasks), 2)
+            job.body["properties"]["extendedInfo"]["progressPercentage"] = round(
+                100.0 * (i + 1) / len(tasks), 2
+            )
             self.children.save(tx, job)
             raise Reschedule(float(tasks[i + 1][1]), simulated=True)
         self.finish(tx, job, "complete", now)
@@ -167,11 +184,21 @@ class Jobs:
         props["status"] = job.state
         props["endTime"] = iso_z(at)
         props["actionsInfo"] = []
-        props["extendedInfo"]["progressPercentage"] = 100.0 if job.state == "Completed" else props["extendedInfo"].get("progressPercentage", 0.0)
+        props["extendedInfo"]["progressPercentage"] = (
+            100.0 if job.state == "Completed" else props["extendedInfo"].get("progressPercentage", 0.0)
+        )
         props["duration"] = duration(at - parse_time(props["startTime"]))
         for task in props["extendedInfo"]["tasksList"]:
             if task["status"] in ("InProgress", "NotStarted"):
-                self._end_task(task, "Cancelled" if job.state == "Cancelled" else "Failed" if job.state == "Failed" else "Completed", at)
+                self._end_task(
+                    task,
+                    "Cancelled"
+                    if job.state == "Cancelled"
+                    else "Failed"
+                    if job.state == "Failed"
+                    else "Completed",
+                    at,
+                )
         self.children.save(tx, job)
 
     @staticmethod

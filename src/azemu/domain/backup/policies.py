@@ -112,7 +112,9 @@ def _time_of_day(text: str) -> tuple[int, int]:
 
 
 def _days(items: Any) -> list[int]:
-    return sorted({WEEKDAYS.index(str(d).capitalize()) for d in items or [] if str(d).capitalize() in WEEKDAYS})
+    return sorted(
+        {WEEKDAYS.index(str(d).capitalize()) for d in items or [] if str(d).capitalize() in WEEKDAYS}
+    )
 
 
 def validate(props: dict[str, Any]) -> None:
@@ -161,7 +163,9 @@ def next_run(props: dict[str, Any], after: float) -> float | None:
         length = int(hourly.get("scheduleWindowDuration") or 24)
         h0, m0 = _time_of_day(str(hourly.get("scheduleWindowStartTime") or "2000-01-01T08:00:00Z"))
         for day_offset in range(0, 3):
-            base = (start + dt.timedelta(days=day_offset - 1)).replace(hour=h0, minute=m0, second=0, microsecond=0)
+            base = (start + dt.timedelta(days=day_offset - 1)).replace(
+                hour=h0, minute=m0, second=0, microsecond=0
+            )
             for k in range(0, max(1, length // interval + 1)):
                 t = base + dt.timedelta(hours=k * interval)
                 if t - base > dt.timedelta(hours=length):
@@ -174,16 +178,18 @@ def next_run(props: dict[str, Any], after: float) -> float | None:
         return None
     weekly_days = None
     if freq == "Weekly":
-        weekly_days = _days(schedule.get("scheduleRunDays") or (schedule.get("weeklySchedule") or {}).get("scheduleRunDays"))
+        weekly_days = _days(
+            schedule.get("scheduleRunDays") or (schedule.get("weeklySchedule") or {}).get("scheduleRunDays")
+        )
     best: float | None = None
     for offset in range(0, 8):
         day = (start + dt.timedelta(days=offset)).date()
         if weekly_days is not None and day.weekday() not in weekly_days:
             continue
         for h, m in times:
-            t = dt.datetime(day.year, day.month, day.day, h, m, tzinfo=dt.UTC).timestamp()
-            if t > after and (best is None or t < best):
-                best = t
+            at = dt.datetime(day.year, day.month, day.day, h, m, tzinfo=dt.UTC).timestamp()
+            if at > after and (best is None or at < best):
+                best = at
         if best is not None:
             return best
     return best
@@ -229,9 +235,9 @@ def expiry(props: dict[str, Any], taken: float) -> float | None:
     if monthly and _matches_month_rule(monthly, d):
         keep = max(keep, _count_days(monthly))
     yearly = retention.get("yearlySchedule")
-    if yearly and MONTHS[d.month - 1] in [str(m).capitalize() for m in yearly.get("monthsOfYear") or []]:
-        if _matches_month_rule(yearly, d):
-            keep = max(keep, _count_days(yearly))
+    months = [str(m).capitalize() for m in (yearly or {}).get("monthsOfYear") or []]
+    if yearly and MONTHS[d.month - 1] in months and _matches_month_rule(yearly, d):
+        keep = max(keep, _count_days(yearly))
     if keep == 0.0:
         return None
     return taken + keep * DAY

@@ -79,13 +79,22 @@ LIFECYCLE = StateTable(
         },
         "SoftDeleted": {"undelete": "ProtectionStopped"},
     },
-    refusals={s: _refused for s in ("IRPending", "Protected", "ProtectionStopped", "BackupsSuspended", "SoftDeleted")},
+    refusals={
+        s: _refused
+        for s in ("IRPending", "Protected", "ProtectionStopped", "BackupsSuspended", "SoftDeleted")
+    },
     states_info={
         "IRPending": State(facts={"protectionState": "IRPending", "scheduled": True, "expires": True}),
         "Protected": State(facts={"protectionState": "Protected", "scheduled": True, "expires": True}),
-        "ProtectionStopped": State(facts={"protectionState": "ProtectionStopped", "scheduled": False, "expires": False}),
-        "BackupsSuspended": State(facts={"protectionState": "BackupsSuspended", "scheduled": False, "expires": True}),
-        "SoftDeleted": State(facts={"protectionState": "ProtectionStopped", "scheduled": False, "expires": False}),
+        "ProtectionStopped": State(
+            facts={"protectionState": "ProtectionStopped", "scheduled": False, "expires": False}
+        ),
+        "BackupsSuspended": State(
+            facts={"protectionState": "BackupsSuspended", "scheduled": False, "expires": True}
+        ),
+        "SoftDeleted": State(
+            facts={"protectionState": "ProtectionStopped", "scheduled": False, "expires": False}
+        ),
     },
 )
 CONTAINER_KIND = KindSpec(

@@ -46,7 +46,9 @@ class Restores:
         self.backup = backup
         self.storage = storage
 
-    def trigger(self, rid: str, body: dict[str, Any], tenant_id: str | None, base_url: str) -> OperationRecord:
+    def trigger(
+        self, rid: str, body: dict[str, Any], tenant_id: str | None, base_url: str
+    ) -> OperationRecord:
         """Check the request now (what Azure refuses synchronously), then start the Restore job."""
         props = dict(body.get("properties") or {})
         mode = str(props.get("recoveryType") or "RestoreDisks")
@@ -65,7 +67,10 @@ class Restores:
             vault = b.vault(tx, rid)
             now = b.clock.now()
             if not points.restorable(point, now):
-                raise BadRequest("The recovery point has no valid tier to restore from.", code="UserErrorRecoveryPointNotFound")
+                raise BadRequest(
+                    "The recovery point has no valid tier to restore from.",
+                    code="UserErrorRecoveryPointNotFound",
+                )
             params: dict[str, Any] = {"point": point.id, "mode": mode, "base": base_url}
             vm_name = point.internal["vm"]["name"]
             if mode in ("RestoreDisks", "AlternateLocation"):
@@ -79,13 +84,18 @@ class Restores:
                     )
                 p = ids.parse(target_rg)
                 if p is None or p.resource_group is None:
-                    raise BadRequest(f"Invalid target resource group id '{target_rg}'.", code="BMSUserErrorInvalidInput")
+                    raise BadRequest(
+                        f"Invalid target resource group id '{target_rg}'.", code="BMSUserErrorInvalidInput"
+                    )
                 b.disks.tracked.groups.require(tx, p.subscription, p.resource_group)
                 params["targetRg"] = ids.resource_group_id(p.subscription, p.resource_group)
                 account_id = str(props.get("storageAccountId") or "")
                 account = tx.get_resource(ids.key_of(account_id)) if account_id else None
                 if account is None:
-                    raise NotFound(f"Storage account '{account_id}' was not found.", code="UserErrorStorageAccountNotFound")
+                    raise NotFound(
+                        f"Storage account '{account_id}' was not found.",
+                        code="UserErrorStorageAccountNotFound",
+                    )
                 params["account"] = account.id
                 params["luns"] = props.get("restoreDiskLunList")
             if mode == "AlternateLocation":
@@ -96,7 +106,7 @@ class Restores:
                         "A new VM needs targetVirtualMachineId, virtualNetworkId and subnetId.",
                         code="BMSUserErrorInvalidInput",
                     )
-                if tx.get_resource(ids.key_of(subnet)) is None:
+                if not _subnet_exists(tx, subnet):
                     raise NotFound(f"Subnet '{subnet}' was not found.", code="UserErrorSubnetNotFound")
                 if tx.get_resource(ids.key_of(target_vm)) is not None:
                     raise BadRequest(
@@ -142,7 +152,9 @@ class Restores:
         params = job.internal["params"]
         point = self.backup.children.find(tx, params["point"])
         if point is None:
-            raise AzureError("The recovery point no longer exists.", code="UserErrorRecoveryPointNotFound", status=400)
+            raise AzureError(
+                "The recovery point no longer exists.", code="UserErrorRecoveryPointNotFound", status=400
+            )
         mode = params["mode"]
         bag = job.body["properties"]["extendedInfo"]["propertyBag"]
         if mode == "OriginalLocation":
@@ -151,7 +163,9 @@ class Restores:
         else:
             disks = self._restore_disks(tx, point, params)
             bag["Target resource group"] = params["targetRg"].rsplit("/", 1)[1]
-            bag["Restored disk(s)"] = ", ".join(d.rsplit("/", 1)[1] for d in [disks["os"], *disks["data"].values()])
+            bag["Restored disk(s)"] = ", ".join(
+                d.rsplit("/", 1)[1] for d in [disks["os"], *disks["data"].values()]
+            )
             if mode == "RestoreDisks":
                 bag.update(self._write_blobs(tx, point, disks, params))
             else:
@@ -167,10 +181,11 @@ class Restores:
         stamp = dt.datetime.fromtimestamp(b.clock.now(), dt.UTC).strftime("%Y%m%d-%H%M%S")
         p = ids.parse(params["targetRg"])
         assert p is not None and p.resource_group is not None
+        sub, group = p.subscription, p.resource_group
         loc = emu["vm"]["location"]
 
         def disk_id(name: str) -> str:
-            return ids.resource_id(p.subscription, p.resource_group, "Microsoft.Compute", ["disks"], [name])
+            return ids.resource_id(sub, group, "Microsoft.Compute", ["disks"], [name])
 
         os_spec = emu["os"]
         os_id = disk_id(f"{vm_name}-osdisk-{stamp}")
@@ -223,7 +238,9 @@ class Restores:
         config = emu["vm"]["config"]
         template = restore_template(point, disks)
         self.storage.write_blob(tx, account, container, config_name, json.dumps(config, indent=2).encode())
-        self.storage.write_blob(tx, account, container, template_name, json.dumps(template, indent=2).encode())
+        self.storage.write_blob(
+            tx, account, container, template_name, json.dumps(template, indent=2).encode()
+        )
         base = params["base"]
         return {
             "Config Blob Container Name": container,
@@ -232,12 +249,19 @@ class Restores:
             "Target Storage Account Name": account.name,
             "Template Blob Uri": self.storage.blob_url(account, container, template_name),
             # azemu serves these blobs itself: the SAS URL is ready to deploy (docs/azure-differences.md)
-            "Template Blob Sas Uri": self.storage.sas_url(account, base, container, template_name, SAS_SECONDS),
+            "Template Blob Sas Uri": self.storage.sas_url(
+                account, base, container, template_name, SAS_SECONDS
+            ),
             "Config Blob Sas Uri": self.storage.sas_url(account, base, container, config_name, SAS_SECONDS),
         }
 
     def _new_vm(
-        self, tx: Txn, point: ResourceRecord, disks: dict[str, Any], params: dict[str, Any], job: ResourceRecord
+        self,
+        tx: Txn,
+        point: ResourceRecord,
+        disks: dict[str, Any],
+        params: dict[str, Any],
+        job: ResourceRecord,
     ) -> str:
         """A new VM on the restored disks, with a network interface of its own in the given subnet."""
         b = self.backup
@@ -258,7 +282,10 @@ class Restores:
                         "ipConfigurations": [
                             {
                                 "name": "ipconfig1",
-                                "properties": {"privateIPAllocationMethod": "Dynamic", "subnet": {"id": params["subnet"]}},
+                                "properties": {
+                                    "privateIPAllocationMethod": "Dynamic",
+                                    "subnet": {"id": params["subnet"]},
+                                },
                             }
                         ]
                     },
@@ -285,7 +312,9 @@ class Restores:
         emu = point.internal
         vm = tx.get_resource(ids.key_of(emu["vm"]["id"]))
         if vm is None:
-            raise AzureError("The original virtual machine no longer exists.", code="UserErrorVmNotFound", status=400)
+            raise AzureError(
+                "The original virtual machine no longer exists.", code="UserErrorVmNotFound", status=400
+            )
         storage = vm.body["properties"]["storageProfile"]
         b.content.copy(tx, point.key, storage["osDisk"]["managedDisk"]["id"])
         by_lun = {int(d["lun"]): d["managedDisk"]["id"] for d in storage.get("dataDisks") or []}
@@ -300,6 +329,17 @@ class Restores:
         tx.put_resource(vm)
 
 
+def _subnet_exists(tx: Txn, subnet_id: str) -> bool:
+    vnet_id, _, name = subnet_id.rpartition("/subnets/")
+    vnet = tx.get_resource(ids.key_of(vnet_id)) if vnet_id else None
+    if vnet is None:
+        return False
+    return any(
+        str(s.get("name", "")).lower() == name.lower()
+        for s in vnet.body.get("properties", {}).get("subnets") or []
+    )
+
+
 def _storage_profile(emu: dict[str, Any], os_id: str, data: dict[int, str]) -> dict[str, Any]:
     return {
         "osDisk": {
@@ -312,7 +352,9 @@ def _storage_profile(emu: dict[str, Any], os_id: str, data: dict[int, str]) -> d
             {
                 "lun": lun,
                 "createOption": "Attach",
-                "caching": next((d.get("caching", "None") for d in emu.get("data", []) if int(d["lun"]) == lun), "None"),
+                "caching": next(
+                    (d.get("caching", "None") for d in emu.get("data", []) if int(d["lun"]) == lun), "None"
+                ),
                 "managedDisk": {"id": did},
             }
             for lun, did in sorted(data.items())
@@ -387,4 +429,3 @@ def _bag_time(ts: float) -> str:
     """``12/25/2019 10:07:11 PM``: how the job's property bag writes the point's time."""
     d = dt.datetime.fromtimestamp(ts, dt.UTC)
     return f"{d.month}/{d.day}/{d.year} {d.strftime('%I:%M:%S %p').lstrip('0')}"
-

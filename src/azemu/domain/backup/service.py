@@ -30,7 +30,9 @@ from azemu.state.store import Store, Txn
 POLICY_KIND = KindSpec(
     type=policies.TYPE,
     lro_family="backup",
-    lifecycle=StateTable(kind="backupPolicy", initial="Succeeded", transitions={"Succeeded": {"update": "Succeeded"}}),
+    lifecycle=StateTable(
+        kind="backupPolicy", initial="Succeeded", transitions={"Succeeded": {"update": "Succeeded"}}
+    ),
     shape={"properties": dict, "location": str, "tags": dict, "eTag": str},
     operations={},
     description="VM backup policies: daily / weekly (and hourly, enhanced) schedules, daily to yearly retention, "
@@ -94,7 +96,9 @@ class Backup:
     # vaults ------------------------------------------------------------------------------------------
     def _new_vault(self, tx: Txn, vault: ResourceRecord) -> None:
         for name, props in policies.defaults(vault.name, self.clock.now()).items():
-            self.children.new(tx, vault, common.child_id(vault.id, "backupPolicies", name), policies.TYPE, props)
+            self.children.new(
+                tx, vault, common.child_id(vault.id, "backupPolicies", name), policies.TYPE, props
+            )
 
     def holds_anything(self, tx: Txn, vault: ResourceRecord) -> bool:
         return bool(self.children.of(tx, vault, prot.ITEM))
@@ -134,8 +138,10 @@ class Backup:
     def policy_document(self, rec: ResourceRecord) -> dict[str, Any]:
         with self.store.read() as tx:
             vault = tx.get_resource(rec.parent_key or "")
-            count = 0 if vault is None else len(
-                [i for i in self._items_of_policy(tx, vault, rec.id) if prot.scheduled(i)]
+            count = (
+                0
+                if vault is None
+                else len([i for i in self._items_of_policy(tx, vault, rec.id) if prot.scheduled(i)])
             )
         props = {"protectedItemsCount": count, **copy.deepcopy(rec.body["properties"])}
         return common.document(rec, props)
@@ -201,7 +207,9 @@ class Backup:
             recs = self.children.of(tx, vault, prot.CONTAINER)
         wanted = query.get("friendlyname")
         docs = [self._container_document(r) for r in recs]
-        return [d for d in docs if wanted is None or d["properties"]["friendlyName"].lower() == wanted.lower()]
+        return [
+            d for d in docs if wanted is None or d["properties"]["friendlyName"].lower() == wanted.lower()
+        ]
 
     @staticmethod
     def _container_document(rec: ResourceRecord) -> dict[str, Any]:
@@ -220,7 +228,9 @@ class Backup:
                 return self._stop(tx, vault, item, state, tenant_id)
             policy_id = str(props.get("policyId") or "")
             if not policy_id:
-                raise BadRequest("Policy id is required to protect an item.", code="BMSUserErrorInvalidPolicyInput")
+                raise BadRequest(
+                    "Policy id is required to protect an item.", code="BMSUserErrorInvalidPolicyInput"
+                )
             policy = self.children.find(tx, policy_id)
             if policy is None or policy.type.lower() != policies.TYPE.lower():
                 raise NotFound(f"The policy '{policy_id}' was not found.", code="BMSUserErrorPolicyNotExist")
@@ -293,7 +303,7 @@ class Backup:
             },
             parent_key=vault.key,
         )
-        job, op = self.jobs.start(
+        _job, op = self.jobs.start(
             tx,
             vault,
             operation="ConfigureBackup",
@@ -435,7 +445,11 @@ class Backup:
             points.purge(tx, self.content, p)
         tx.delete_resource(item.key)
         cid = item.id.rsplit("/protectedItems/", 1)[0]
-        left = [r for r in tx.list_resources(type=prot.ITEM, parent_key=item.parent_key) if r.id.lower().startswith(cid.lower() + "/")]
+        left = [
+            r
+            for r in tx.list_resources(type=prot.ITEM, parent_key=item.parent_key)
+            if r.id.lower().startswith(cid.lower() + "/")
+        ]
         if not left:
             tx.delete_resource(ids.key_of(cid))
 
@@ -449,7 +463,11 @@ class Backup:
             recs = self.children.of(tx, vault, prot.ITEM)
             policy = query.get("policyname")
             if policy:
-                recs = [r for r in recs if str(r.internal.get("policy") or "").rsplit("/", 1)[-1].lower() == policy.lower()]
+                recs = [
+                    r
+                    for r in recs
+                    if str(r.internal.get("policy") or "").rsplit("/", 1)[-1].lower() == policy.lower()
+                ]
             return recs
 
     def item_document(self, rec: ResourceRecord) -> dict[str, Any]:
@@ -486,13 +504,17 @@ class Backup:
             "workloadType": "VM",
             "containerName": container_name.split(";", 1)[1],
             "sourceResourceId": emu["vm"],
-            "policyId": emu.get("policy") if state != "ProtectionStopped" or rec.state == "SoftDeleted" else "",
+            "policyId": emu.get("policy")
+            if state != "ProtectionStopped" or rec.state == "SoftDeleted"
+            else "",
             "policyName": policy.name if policy is not None and state != "ProtectionStopped" else "",
             "isScheduledForDeferredDelete": soft is not None,
             "isArchiveEnabled": False,
             "isRehydrate": False,
             "vaultId": common.vault_id_of(rec.id),
-            "policyType": "V2" if policy is not None and policy.body["properties"].get("policyType") == "V2" else "V1",
+            "policyType": "V2"
+            if policy is not None and policy.body["properties"].get("policyType") == "V2"
+            else "V1",
             "sourceLocation": rec.location,
         }
         if state == "ProtectionStopped" and rec.state != "SoftDeleted":
@@ -549,8 +571,7 @@ class Backup:
         if item is None:
             raise AzureError("The backup item no longer exists.", code="UserErrorItemNotFound", status=404)
         if task == 0:
-            point = self._take_point(tx, item, params)
-            params["point"] = point.id
+            params["point"] = self._take_point(tx, item, params).id
             self.children.save(tx, job)
             return
         point = self.children.find(tx, params.get("point") or "")
@@ -558,7 +579,9 @@ class Backup:
             point.internal["vaulted"] = True
             self.children.save(tx, point)
         item.internal["lastBackupStatus"] = "Completed"
-        size = sum(self.content.blobs.size(d) for d in self._point_blobs(tx, point)) if point is not None else 0
+        size = (
+            sum(self.content.blobs.size(d) for d in self._point_blobs(tx, point)) if point is not None else 0
+        )
         job.body["properties"]["extendedInfo"]["propertyBag"]["Backup Size"] = f"{size // (1024 * 1024)} MB"
         self.children.save(tx, job)
         self.children.save(tx, item)
@@ -591,12 +614,13 @@ class Backup:
         included, excluded = self._included_luns(item, storage.get("dataDisks") or [])
         running = self.vms.powered_on(vm)
         said = guest_api.snapshot_consistency(self.vms.load_guest(tx, vm)) if running else "CrashConsistent"
-        policy = tx.get_resource(ids.key_of(item.internal.get("policy") or "")) if item.internal.get("policy") else None
+        policy = (
+            tx.get_resource(ids.key_of(item.internal.get("policy") or ""))
+            if item.internal.get("policy")
+            else None
+        )
         pprops = policy.body["properties"] if policy is not None else {}
-        if params.get("adhoc"):
-            expires = params.get("expires")
-        else:
-            expires = policies.expiry(pprops, now)
+        expires = params.get("expires") if params.get("adhoc") else policies.expiry(pprops, now)
         os_rec = tx.get_resource(ids.key_of(os_disk["managedDisk"]["id"]))
         assert os_rec is not None
         internal = {
@@ -703,7 +727,12 @@ class Backup:
             tx.put_resource(item)
             return
         op = self.operations.start_for(
-            tx, item, kind=prot.ITEM_KIND.op("schedule"), family="backup", tenant_id=None, duration=max(0.001, due - now)
+            tx,
+            item,
+            kind=prot.ITEM_KIND.op("schedule"),
+            family="backup",
+            tenant_id=None,
+            duration=max(0.001, due - now),
         )
         fresh = tx.get_resource(item.key) or item
         fresh.internal["schedule"] = op.id
@@ -718,7 +747,11 @@ class Backup:
                 if nxt is not None:
                     times.append(max(nxt, now))
         if prot.points_expire(item):
-            exp = [float(p.internal["expiresAt"]) for p in self.children.of(tx, item, points.TYPE) if p.internal.get("expiresAt") is not None]
+            exp = [
+                float(p.internal["expiresAt"])
+                for p in self.children.of(tx, item, points.TYPE)
+                if p.internal.get("expiresAt") is not None
+            ]
             if exp:
                 times.append(min(exp))
         if item.internal.get("softDeleteUntil") is not None:
@@ -742,7 +775,9 @@ class Backup:
         if prot.scheduled(item) and item.internal.get("policy"):
             policy = tx.get_resource(ids.key_of(item.internal["policy"]))
             if policy is not None:
-                nxt = policies.next_run(policy.body["properties"], item.internal.get("lastScheduled") or op.started_at)
+                nxt = policies.next_run(
+                    policy.body["properties"], item.internal.get("lastScheduled") or op.started_at
+                )
                 if nxt is not None and nxt <= now:
                     item.internal["lastScheduled"] = now
                     tx.put_resource(item)
@@ -761,7 +796,9 @@ class Backup:
         if query.get("status"):
             recs = [r for r in recs if r.body["properties"]["status"].lower() == query["status"].lower()]
         if query.get("operation"):
-            recs = [r for r in recs if r.body["properties"]["operation"].lower() == query["operation"].lower()]
+            recs = [
+                r for r in recs if r.body["properties"]["operation"].lower() == query["operation"].lower()
+            ]
         if query.get("starttime"):
             recs = [r for r in recs if r.created_at >= _filter_time(query["starttime"])]
         if query.get("endtime"):

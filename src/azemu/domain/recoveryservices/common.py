@@ -140,7 +140,9 @@ class Children:
 
 def not_served(method: str) -> AzureError:
     return AzureError(
-        f"The requested resource does not support http method '{method}'.", code="MethodNotAllowed", status=405
+        f"The requested resource does not support http method '{method}'.",
+        code="MethodNotAllowed",
+        status=405,
     )
 
 

@@ -52,7 +52,16 @@ KIND = KindSpec(
 )
 
 REDUNDANCY = ("GeoRedundant", "LocallyRedundant", "ZoneRedundant")
-SOFT_DELETE_STATES = {"alwayson": "AlwaysON", "enabled": "Enabled", "disabled": "Disabled", "invalid": "Invalid"}
+SOFT_DELETE_STATES = {
+    "alwayson": "AlwaysON",
+    "enabled": "Enabled",
+    "disabled": "Disabled",
+    "invalid": "Invalid",
+}
+REDUNDANCY_LOCKED = (
+    "Storage Redundancy option is locked when the first machine is registered with the vault, and cannot be "
+    "modified thereafter."
+)
 # azemu's words: soft delete that is always on cannot be turned off (az warns before it asks)
 ALWAYS_ON = "Soft delete is always on for this vault: it cannot be disabled or set to Enabled."
 VAULT_NOT_EMPTY = (
@@ -181,7 +190,10 @@ class Vaults:
             self._check_redundancy(props)
             doc: dict[str, Any] = {
                 "tags": dict(body.get("tags") or {}),
-                "sku": {"name": "RS0" if str(sku["name"]).upper() == "RS0" else "Standard", "tier": "Standard"},
+                "sku": {
+                    "name": "RS0" if str(sku["name"]).upper() == "RS0" else "Standard",
+                    "tier": "Standard",
+                },
                 "properties": _merge(props, _computed(props)),
             }
             if body.get("identity"):
@@ -191,7 +203,9 @@ class Vaults:
             tx.put_resource(rec)
             for hook in self.created:
                 hook(tx, rec)
-            op = self.operations.start_for(tx, rec, kind=KIND.op("create"), family=FAMILY, tenant_id=w.tenant_id)
+            op = self.operations.start_for(
+                tx, rec, kind=KIND.op("create"), family=FAMILY, tenant_id=w.tenant_id
+            )
             final = tx.get_resource(rec.key)
             assert final is not None
             return Written(final, True, op)
@@ -218,6 +232,13 @@ class Vaults:
         rec.state = LIFECYCLE.next(rec.state, "update", name=rec.name)
         props = dict(body.get("properties") or {})
         self._check_redundancy(props)
+        wanted = (props.get("redundancySettings") or {}).get("standardTierStorageRedundancy")
+        if (
+            wanted is not None
+            and wanted != redundancy(rec)
+            and any(h.holds_anything(tx, rec) for h in self.holds)
+        ):
+            raise BadRequest(REDUNDANCY_LOCKED, code="StorageModelModifyError")
         if "securitySettings" in props:
             soft = (props["securitySettings"] or {}).get("softDeleteSettings") or {}
             current, _ = soft_delete(rec)
@@ -297,7 +318,9 @@ class Vaults:
                 raise AzureError(VAULT_NOT_EMPTY, code="ServiceResourceNotEmpty", status=400)
             rec.state = LIFECYCLE.next(rec.state, "delete", name=rec.name)
             self.tracked.save(tx, rec)
-            return self.operations.start_for(tx, rec, kind=KIND.op("delete"), family=FAMILY, tenant_id=tenant_id)
+            return self.operations.start_for(
+                tx, rec, kind=KIND.op("delete"), family=FAMILY, tenant_id=tenant_id
+            )
 
     def _complete_delete(self, tx: Txn, op: OperationRecord) -> None:
         assert op.resource_id is not None

@@ -39,7 +39,13 @@ class RecoveryServicesProvider:
     @staticmethod
     def _vault_id(req: Request) -> str:
         p = req.params
-        return ids.resource_id(p["subscriptionId"], p["resourceGroupName"], "Microsoft.RecoveryServices", ["vaults"], [p["vaultName"]])
+        return ids.resource_id(
+            p["subscriptionId"],
+            p["resourceGroupName"],
+            "Microsoft.RecoveryServices",
+            ["vaults"],
+            [p["vaultName"]],
+        )
 
     def _sub(self, req: Request, *path: str) -> str:
         return self._vault_id(req) + "/" + "/".join(path)
@@ -47,7 +53,13 @@ class RecoveryServicesProvider:
     def _item_id(self, req: Request) -> str:
         p = req.params
         return self._sub(
-            req, "backupFabrics", p["fabricName"], "protectionContainers", p["containerName"], "protectedItems", p["itemName"]
+            req,
+            "backupFabrics",
+            p["fabricName"],
+            "protectionContainers",
+            p["containerName"],
+            "protectedItems",
+            p["itemName"],
         )
 
     # vaults ------------------------------------------------------------------------------------------
@@ -88,9 +100,13 @@ class RecoveryServicesProvider:
         rec = self.emu.vaults.get(self._vault_id(req))
         if req.method in ("PATCH", "PUT"):
             body = req.json_object()
-            wanted = (body.get("properties") or {}).get("storageModelType") or (body.get("properties") or {}).get("storageType")
+            wanted = (body.get("properties") or {}).get("storageModelType") or (
+                body.get("properties") or {}
+            ).get("storageType")
             if wanted:
-                rec = self.emu.vaults.update(rec.id, {"properties": {"redundancySettings": {"standardTierStorageRedundancy": wanted}}})
+                rec = self.emu.vaults.update(
+                    rec.id, {"properties": {"redundancySettings": {"standardTierStorageRedundancy": wanted}}}
+                )
             if req.method == "PATCH":
                 return Response(204, None)
         return Response(200, self.emu.vaults.storage_config(rec, self.emu.backup.locked(rec)))
@@ -143,7 +159,13 @@ class RecoveryServicesProvider:
             recs = self.emu.backup.children.of(tx, vault, policies.TYPE)
         wanted = query_of(req.query.get("$filter")).get("backupmanagementtype")
         docs = [self.emu.backup.policy_document(r) for r in recs]
-        return listed([d for d in docs if wanted is None or d["properties"]["backupManagementType"].lower() == wanted.lower()])
+        return listed(
+            [
+                d
+                for d in docs
+                if wanted is None or d["properties"]["backupManagementType"].lower() == wanted.lower()
+            ]
+        )
 
     def delete_policy(self, req: Request) -> Response:
         self.emu.backup.delete_policy(self._sub(req, "backupPolicies", req.params["policyName"]))
@@ -227,13 +249,21 @@ class RecoveryServicesProvider:
     # operations and jobs -----------------------------------------------------------------------------
     def backup_operation(self, req: Request) -> Response:
         op = self._op(req)
-        body: dict[str, Any] = {"id": op.id, "name": op.id, "status": op.status, "startTime": iso_z(op.started_at)}
+        body: dict[str, Any] = {
+            "id": op.id,
+            "name": op.id,
+            "status": op.status,
+            "startTime": iso_z(op.started_at),
+        }
         if op.done and op.finished_at is not None:
             body["endTime"] = iso_z(op.finished_at)
         if op.status == "Failed" and op.error:
             body["error"] = op.error
         if op.payload.get("jobId"):
-            body["properties"] = {"objectType": "OperationStatusJobExtendedInfo", "jobId": op.payload["jobId"]}
+            body["properties"] = {
+                "objectType": "OperationStatusJobExtendedInfo",
+                "jobId": op.payload["jobId"],
+            }
         headers = {} if op.done else retry_headers(op, self.emu.clock, 60)
         return Response(200, body, headers=headers)
 
@@ -299,7 +329,12 @@ def register(router: Router, ctx: ProviderContext) -> None:
     r("GET", V + "/operationStatus/{operationId}", p.vault_operation, api=vault_api)
     r("GET", V + "/operationResults/{operationId}", p.backup_operation_result, api=vault_api)
     for method in ("GET", "PATCH", "PUT"):
-        r(method, V + "/backupstorageconfig/vaultstorageconfig", p.storage_config, api=_api("vaults/backupstorageconfig"))
+        r(
+            method,
+            V + "/backupstorageconfig/vaultstorageconfig",
+            p.storage_config,
+            api=_api("vaults/backupstorageconfig"),
+        )
         r(method, V + "/backupconfig/vaultconfig", p.vault_config, api=_api("vaults/backupconfig"))
     r("GET", V + "/backupEncryptionConfigs/backupResourceEncryptionConfig", p.encryption_config, api=bk)
     r("GET", V + "/backupResourceGuardProxies", p.guard_proxies, api=bk)
@@ -323,9 +358,18 @@ def register(router: Router, ctx: ProviderContext) -> None:
     r("GET", RP, p.get_point, api=api_of(points.KIND))
     r("POST", RP + "/restore", p.restore, api=api_of(points.KIND))
     r("GET", V + "/backupOperations/{operationId}", p.backup_operation, api=_api("vaults/backupOperations"))
-    r("GET", V + "/backupOperationResults/{operationId}", p.backup_operation_result, api=_api("vaults/backupOperations"))
+    r(
+        "GET",
+        V + "/backupOperationResults/{operationId}",
+        p.backup_operation_result,
+        api=_api("vaults/backupOperations"),
+    )
     r("GET", V + "/backupJobs", p.list_jobs, api=api_of(jobs.KIND))
     r("GET", V + "/backupJobs/{jobName}", p.get_job, api=api_of(jobs.KIND))
     r("POST", V + "/backupJobs/{jobName}/cancel", p.cancel_job, api=api_of(jobs.KIND))
-    r("POST", SUB + NS + "/locations/{location}/backupStatus", p.backup_status, api=_api("locations/backupStatus"))
-
+    r(
+        "POST",
+        SUB + NS + "/locations/{location}/backupStatus",
+        p.backup_status,
+        api=_api("locations/backupStatus"),
+    )

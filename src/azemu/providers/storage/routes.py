@@ -26,7 +26,9 @@ class StorageProvider:
         return Response(200, self.emu.storage_accounts.document(self.emu.storage_accounts.get(self._id(req))))
 
     def list(self, req: Request) -> Response:
-        recs = self.emu.storage_accounts.list(req.params["subscriptionId"], req.params.get("resourceGroupName"))
+        recs = self.emu.storage_accounts.list(
+            req.params["subscriptionId"], req.params.get("resourceGroupName")
+        )
         return listed([self.emu.storage_accounts.document(r) for r in recs])
 
     def keys(self, req: Request) -> Response:
@@ -43,12 +45,17 @@ class StorageProvider:
 def register(router: Router, ctx: ProviderContext) -> None:
     p = StorageProvider(ctx)
     api = api_of(storage_accounts.KIND)
-    router.add("GET", "/subscriptions/{subscriptionId}/providers/Microsoft.Storage/storageAccounts", p.list, api=api)
+    router.add(
+        "GET", "/subscriptions/{subscriptionId}/providers/Microsoft.Storage/storageAccounts", p.list, api=api
+    )
     router.add("GET", RG + "/storageAccounts", p.list, api=api)
     router.add("PUT", SA, p.put, api=api)
     router.add("GET", SA, p.get, api=api)
     router.add("DELETE", SA, p.delete, api=api)
     router.add("POST", SA + "/listKeys", p.keys, api=api)
     router.add(
-        "POST", "/subscriptions/{subscriptionId}/providers/Microsoft.Storage/checkNameAvailability", p.check_name, api=api
+        "POST",
+        "/subscriptions/{subscriptionId}/providers/Microsoft.Storage/checkNameAvailability",
+        p.check_name,
+        api=api,
     )
