@@ -26,6 +26,7 @@ from azemu.domain.operations import Operations
 from azemu.domain.recoveryservices.vaults import Vaults
 from azemu.domain.resourcegroups import ResourceGroups
 from azemu.domain.resources import Resources
+from azemu.domain.siterecovery.service import SiteRecovery
 from azemu.domain.storage_accounts import StorageAccounts
 from azemu.domain.tenancy import Defaults, Tenancy
 from azemu.domain.vm import VirtualMachines
@@ -162,6 +163,16 @@ class Emulator:
             self.disks,
             self.content,
             self.storage_accounts,
+        )
+        self.site_recovery = SiteRecovery(
+            self.store,
+            self.clock,
+            self.operations,
+            self.kinds,
+            self.vaults,
+            self.vms,
+            self.disks,
+            self.content,
         )
         self.tenancy.ensure_defaults(self.defaults)
 
