@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from azemu.domain import ids
 from azemu.domain.backup import points
@@ -32,9 +32,6 @@ from azemu.guest import api as guest_api
 from azemu.state.records import OperationRecord, ResourceRecord
 from azemu.state.store import Txn
 
-if TYPE_CHECKING:
-    from azemu.domain.backup.service import Backup
-
 RESTORE_TASKS_SNAPSHOT = [("Transfer data", 420.0)]  # from the snapshot tier: minutes
 RESTORE_TASKS_VAULT = [("Transfer data", 2400.0)]  # from the vault tier: much longer
 MODES = ("RestoreDisks", "AlternateLocation", "OriginalLocation")
@@ -42,7 +39,8 @@ SAS_SECONDS = 24 * 3600.0
 
 
 class Restores:
-    def __init__(self, backup: Backup, storage: Any) -> None:
+    def __init__(self, backup: Any, storage: Any) -> None:
+        """``backup``: the Backup service (domain/backup/service.py), which builds this one."""
         self.backup = backup
         self.storage = storage
 
