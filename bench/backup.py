@@ -109,7 +109,7 @@ def main() -> None:
             return time.perf_counter() - t
 
         times: dict[str, list[float]] = {"newest": [], "oldest": []}
-        for _ in range(7):  # interleaved: the same machine state for both
+        for _ in range(15):  # interleaved: the same machine state for both
             times["newest"].append(restore(newest))
             times["oldest"].append(restore(oldest))
         new_s, old_s = statistics.median(times["newest"]), statistics.median(times["oldest"])
