@@ -234,7 +234,9 @@ def test_capturing_the_scale_set_is_refused_one_instance_can_be_captured(azemu):
     )
     ok(azemu, "vm", "deallocate", "-g", RG, "-n", one)
     ok(azemu, "vm", "generalize", "-g", RG, "-n", one)
-    image = azemu.az_json("image", "create", "-g", RG, "-n", "fromInstance", "--source", one)
+    image = azemu.az_json(
+        "image", "create", "-g", RG, "-n", "fromInstance", "--source", one, "--hyper-v-generation", "V2"
+    )
     assert image["storageProfile"]["osDisk"]["osState"] == "Generalized"
 
     ok(

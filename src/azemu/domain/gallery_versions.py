@@ -38,6 +38,27 @@ from azemu.domain.vm import VirtualMachines
 from azemu.state.records import OperationRecord, ResourceRecord
 from azemu.state.store import Store, Txn
 
+
+def upgrade_request(body: dict[str, Any]) -> dict[str, Any]:
+    """A PUT body with the 2019-03-01 source shape, in the current one (the registry runs this first)."""
+    props = body.get("properties")
+    if not isinstance(props, dict):
+        return body
+    return {**body, "properties": _legacy_source(props)}
+
+
+def _legacy_source(props: dict[str, Any]) -> dict[str, Any]:
+    """api-versions up to 2019-03-01 (Packer 1.6) name the source as ``publishingProfile.source.managedImage.id``;
+    Azure still accepts that shape: it is the same source as ``storageProfile.source.id``."""
+    legacy = ((props.get("publishingProfile") or {}).get("source") or {}).get("managedImage") or {}
+    if legacy.get("id") and not (props.get("storageProfile") or {}).get("source"):
+        publishing = {k: v for k, v in props["publishingProfile"].items() if k != "source"}
+        storage = dict(props.get("storageProfile") or {})
+        storage["source"] = {"id": legacy["id"]}
+        props = {**props, "publishingProfile": publishing, "storageProfile": storage}
+    return props
+
+
 KIND = KindSpec(
     type=VERSION,
     lro_family=FAMILY,
@@ -48,6 +69,7 @@ KIND = KindSpec(
     description="Gallery image versions from images, VMs, snapshots, disks or versions; regional "
     "replication on azemu's clock; latest; shared and community reads.",
     parent=DEFINITION,
+    upgrade_request=upgrade_request,
 )
 CREATE_KIND = KIND.op("create")
 REPLICATE_KIND = KIND.op("replicate")
@@ -766,15 +788,3 @@ class GalleryVersions:
     def end_of_life(self, version: ResourceRecord) -> bool:
         eol = version.body["properties"]["publishingProfile"].get("endOfLifeDate")
         return bool(eol) and _timestamp(eol) <= self.clock.now()
-
-
-def _legacy_source(props: dict[str, Any]) -> dict[str, Any]:
-    """api-versions up to 2019-03-01 (Packer 1.6) name the source as ``publishingProfile.source.managedImage.id``;
-    Azure still accepts that shape: it is the same source as ``storageProfile.source.id``."""
-    legacy = ((props.get("publishingProfile") or {}).get("source") or {}).get("managedImage") or {}
-    if legacy.get("id") and not (props.get("storageProfile") or {}).get("source"):
-        publishing = {k: v for k, v in props["publishingProfile"].items() if k != "source"}
-        storage = dict(props.get("storageProfile") or {})
-        storage["source"] = {"id": legacy["id"]}
-        props = {**props, "publishingProfile": publishing, "storageProfile": storage}
-    return props

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -44,6 +44,9 @@ class KindSpec:
     aliases: Mapping[str, str] = field(default_factory=dict)  # Azure Policy alias -> document path
     textbook: StateTable | None = None  # the lifecycle under ``--rules textbook``, where it differs
     api_type: str | None = None  # the api-version table's type key, where it is not ``short``
+    # a body in an older api-version's shape, translated to the current one before the shape reads it (as an
+    # RP's versioned models do: e.g. a gallery version's 2019-03-01 ``publishingProfile.source``)
+    upgrade_request: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     @property
     def namespace(self) -> str:
@@ -160,6 +163,8 @@ class Registry:
         """Create or replace a resource: the same path for a direct PUT and a deployment's resource."""
         kind = self.of_id(w.rid)
         shape = kind.spec.shape
+        if kind.spec.upgrade_request is not None:
+            w = dataclasses.replace(w, body=kind.spec.upgrade_request(w.body))
         if isinstance(shape, shapes.SpecShape):
             ignored: list[str] = []
             body = shape.request(w.body, w.api_version, ignored)
