@@ -59,8 +59,15 @@ def main() -> None:
         c = vmkit.clients(emu)
         vmkit.ensure_group(c, RG)
         sub = emu.subscription_id
-        vault = f"/subscriptions/{sub}/resourceGroups/{RG}/providers/Microsoft.RecoveryServices/vaults/{VAULT}"
-        call(emu, "PUT", f"{vault}?api-version=2026-07-01", {"location": "eastus", "sku": {"name": "Standard"}, "properties": {}})
+        vault = (
+            f"/subscriptions/{sub}/resourceGroups/{RG}/providers/Microsoft.RecoveryServices/vaults/{VAULT}"
+        )
+        call(
+            emu,
+            "PUT",
+            f"{vault}?api-version=2026-07-01",
+            {"location": "eastus", "sku": {"name": "Standard"}, "properties": {}},
+        )
         default = call(emu, "GET", f"{vault}/backupPolicies/DefaultPolicy?{API}")
         props = default["properties"]
         props["retentionPolicy"]["dailySchedule"]["retentionDuration"]["count"] = 365
@@ -81,7 +88,13 @@ def main() -> None:
         t0 = time.perf_counter()
         for day in range(POINTS):
             if day:  # the day's change: 1 % of the content, new random bytes
-                vmkit.run(c, RG, VM, f"dd if=/dev/urandom of=/data/f{day % FILES:03d} bs=1M count={FILE_MIB}", ROTATE)
+                vmkit.run(
+                    c,
+                    RG,
+                    VM,
+                    f"dd if=/dev/urandom of=/data/f{day % FILES:03d} bs=1M count={FILE_MIB}",
+                    ROTATE,
+                )
             emu.admin("POST", "/clock", {"advance": DAY})
         days_s = time.perf_counter() - t0
         points = call(emu, "GET", f"{item_id}/recoveryPoints?{API}")["value"]
@@ -117,9 +130,13 @@ def main() -> None:
         full = base
         print(f"backup: {len(points)} daily recovery points of a {FILES * FILE_MIB} MiB VM, 1 % changed a day "
               f"({days_s:.1f} s for the {POINTS} days on azemu's clock)")  # fmt: skip
-        print(f"  content store: {stored / 2**20:.1f} MiB for {len(points)} points; one full copy {full / 2**20:.1f} MiB")
+        print(
+            f"  content store: {stored / 2**20:.1f} MiB for {len(points)} points; one full copy {full / 2**20:.1f} MiB"
+        )
         print(f"  bytes stored / one full copy = {stored / full:.3f}   (target <= 2.0)")
-        print(f"  restore (disks) from the newest point: {new_s * 1000:.1f} ms, from the oldest: {old_s * 1000:.1f} ms")
+        print(
+            f"  restore (disks) from the newest point: {new_s * 1000:.1f} ms, from the oldest: {old_s * 1000:.1f} ms"
+        )
         print(f"  restore time newest / oldest = {new_s / old_s:.2f}   (target ~1)")
 
 

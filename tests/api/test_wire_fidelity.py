@@ -363,9 +363,7 @@ def test_windows_server_2016_reports_its_own_name(azemu, c):
 
 def test_namespaces_and_types_azemu_does_not_serve(azemu):
     sub = f"/subscriptions/{azemu.subscription_id}/resourceGroups/{RG}/providers"
-    status, err, _ = azemu.request(
-        "PUT", f"{sub}/Microsoft.KeyVault/vaults/kv?api-version=2023-07-01", {}
-    )
+    status, err, _ = azemu.request("PUT", f"{sub}/Microsoft.KeyVault/vaults/kv?api-version=2023-07-01", {})
     assert status == 409 and err["error"]["code"] == "MissingSubscriptionRegistration"
     assert err["error"]["message"].startswith(
         "The subscription is not registered to use namespace 'Microsoft.KeyVault'."
