@@ -132,6 +132,7 @@ class Restores:
                 "Recovery point time ": _bag_time(point.created_at),
                 "VM Name": vm_name,
             }
+            op: OperationRecord
             _job, op = b.jobs.start(
                 tx,
                 vault,
