@@ -39,6 +39,52 @@ MONTHS = (
 )
 WEEKS_OF_MONTH = ("First", "Second", "Third", "Fourth", "Last")
 UNIT_DAYS = {"days": 1, "weeks": 7, "months": 30, "years": 365}
+_DURATION = {"count": int, "durationType": str}
+_MONTH_RULE = {
+    "retentionScheduleFormatType": str,
+    "retentionScheduleDaily": {"daysOfTheMonth": [{"date": int, "isLast": bool}]},
+    "retentionScheduleWeekly": {"daysOfTheWeek": [str], "weeksOfTheMonth": [str]},
+    "retentionTimes": [str],
+    "retentionDuration": _DURATION,
+}
+SHAPE = {
+    "location": str,
+    "tags": dict,
+    "eTag": str,
+    "properties": {
+        "backupManagementType": str,
+        "policyType": str,
+        "timeZone": str,
+        "instantRpRetentionRangeInDays": int,
+        "instantRpDetails": dict,
+        "schedulePolicy": {
+            "schedulePolicyType": str,
+            "scheduleRunFrequency": str,
+            "scheduleRunTimes": [str],
+            "scheduleRunDays": [str],
+            "scheduleWeeklyFrequency": int,
+            "hourlySchedule": {
+                "interval": int,
+                "scheduleWindowStartTime": str,
+                "scheduleWindowDuration": int,
+            },
+            "dailySchedule": {"scheduleRunTimes": [str]},
+            "weeklySchedule": {"scheduleRunDays": [str], "scheduleRunTimes": [str]},
+        },
+        "retentionPolicy": {
+            "retentionPolicyType": str,
+            "retentionDuration": _DURATION,
+            "dailySchedule": {"retentionTimes": [str], "retentionDuration": _DURATION},
+            "weeklySchedule": {
+                "daysOfTheWeek": [str],
+                "retentionTimes": [str],
+                "retentionDuration": _DURATION,
+            },
+            "monthlySchedule": _MONTH_RULE,
+            "yearlySchedule": {**_MONTH_RULE, "monthsOfYear": [str]},
+        },
+    },
+}
 
 
 def _run_time(vault_name: str, now: float) -> str:
@@ -130,6 +176,21 @@ def validate(props: dict[str, Any]) -> None:
     times = _schedule_times(schedule)
     if not times and str(schedule.get("scheduleRunFrequency")) != "Hourly":
         raise BadRequest("Schedule run times are required.", code="BMSUserErrorInvalidInput")
+    hourly = schedule.get("hourlySchedule") or {}
+    for text in [
+        *times,
+        *([hourly["scheduleWindowStartTime"]] if hourly.get("scheduleWindowStartTime") else []),
+    ]:
+        try:
+            parse_time(str(text))
+        except ValueError:
+            raise BadRequest(
+                f"Invalid schedule run time '{text}'.", code="BMSUserErrorInvalidInput"
+            ) from None
+    if hourly and (
+        int(hourly.get("interval") or 4) < 1 or int(hourly.get("scheduleWindowDuration") or 1) < 1
+    ):
+        raise BadRequest("Invalid hourly schedule.", code="BMSUserErrorInvalidInput")
     retention = props.get("retentionPolicy") or {}
     for part in ("dailySchedule", "weeklySchedule", "monthlySchedule", "yearlySchedule"):
         rule = retention.get(part)

@@ -107,11 +107,44 @@ CONTAINER_KIND = KindSpec(
     parent="Microsoft.RecoveryServices/vaults",
     api_type="vaults/backupFabrics/protectionContainers",
 )
+SHAPE = {
+    "location": str,
+    "tags": dict,
+    "eTag": str,
+    "properties": {
+        "protectedItemType": str,
+        "policyId": str,
+        "sourceResourceId": str,
+        "virtualMachineId": str,
+        "protectionState": str,
+        "isRehydrate": bool,
+        "extendedProperties": {"diskExclusionProperties": {"diskLunList": [int], "isInclusionList": bool}},
+    },
+}
+BACKUP_SHAPE = {"properties": {"objectType": str, "recoveryPointExpiryTimeInUTC": str}}
+RESTORE_SHAPE = {
+    "properties": {
+        "objectType": str,
+        "recoveryType": str,
+        "recoveryPointId": str,
+        "sourceResourceId": str,
+        "targetResourceGroupId": str,
+        "targetVirtualMachineId": str,
+        "storageAccountId": str,
+        "virtualNetworkId": str,
+        "subnetId": str,
+        "region": str,
+        "restoreDiskLunList": [int],
+        "zones": [str],
+        "originalStorageAccountOption": bool,
+        "createNewCloudService": bool,
+    }
+}
 ITEM_KIND = KindSpec(
     type=ITEM,
     lro_family="backup",
     lifecycle=LIFECYCLE,
-    shape={"properties": dict, "location": str, "tags": dict, "eTag": str},
+    shape=SHAPE,
     operations={"schedule": 0.0},
     description="Protected items: Azure VMs under a backup policy - enable, change policy, stop with retain or "
     "delete data (soft delete, undelete), resume; scheduled backups and retention on azemu's clock.",

@@ -23,8 +23,9 @@ import json
 import uuid
 from typing import Any
 
-from azemu.domain import ids
+from azemu.domain import ids, shapes
 from azemu.domain.backup import points
+from azemu.domain.backup import protection as prot
 from azemu.domain.content import data_key
 from azemu.domain.errors import AzureError, BadRequest, NotFound
 from azemu.domain.kinds import Write
@@ -48,6 +49,7 @@ class Restores:
         self, rid: str, body: dict[str, Any], tenant_id: str | None, base_url: str
     ) -> OperationRecord:
         """Check the request now (what Azure refuses synchronously), then start the Restore job."""
+        shapes.check(body, prot.RESTORE_SHAPE)
         props = dict(body.get("properties") or {})
         mode = str(props.get("recoveryType") or "RestoreDisks")
         if mode not in MODES:

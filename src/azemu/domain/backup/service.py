@@ -9,7 +9,7 @@ import hashlib
 from typing import Any
 
 from azemu.clock.clock import Clock
-from azemu.domain import ids
+from azemu.domain import ids, shapes
 from azemu.domain.backup import jobs as jobs_mod
 from azemu.domain.backup import points, policies
 from azemu.domain.backup import protection as prot
@@ -33,7 +33,7 @@ POLICY_KIND = KindSpec(
     lifecycle=StateTable(
         kind="backupPolicy", initial="Succeeded", transitions={"Succeeded": {"update": "Succeeded"}}
     ),
-    shape={"properties": dict, "location": str, "tags": dict, "eTag": str},
+    shape=policies.SHAPE,
     operations={},
     description="VM backup policies: daily / weekly (and hourly, enhanced) schedules, daily to yearly retention, "
     "instant-restore snapshot retention.",
@@ -532,13 +532,20 @@ class Backup:
 
     # backups -----------------------------------------------------------------------------------------
     def backup_now(self, rid: str, body: dict[str, Any], tenant_id: str | None) -> OperationRecord:
+        shapes.check(body, prot.BACKUP_SHAPE)
         props = body.get("properties") or {}
         expiry_text = props.get("recoveryPointExpiryTimeInUTC")
+        try:
+            expires_given = parse_time(str(expiry_text)) if expiry_text else None
+        except ValueError:
+            raise BadRequest(
+                f"Invalid recovery point expiry time '{expiry_text}'.", code="BMSUserErrorInvalidInput"
+            ) from None
         with self.store.transaction() as tx:
             vault = self.vault(tx, rid)
             item = self.require(tx, rid, "Item")
             prot.LIFECYCLE.next(item.state, "backup", name=item.internal["vmName"])
-            expires = parse_time(str(expiry_text)) if expiry_text else self.clock.now() + 30 * DAY
+            expires = expires_given if expires_given is not None else self.clock.now() + 30 * DAY
             _job, op = self._start_backup(tx, vault, item, expires=expires, adhoc=True, tenant_id=tenant_id)
             return op
 

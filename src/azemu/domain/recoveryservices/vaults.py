@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from azemu.clock.clock import Clock
-from azemu.domain import ids, regions
+from azemu.domain import ids, regions, shapes
 from azemu.domain.envelope import envelope
 from azemu.domain.errors import AzureError, BadRequest, LocationRequired
 from azemu.domain.kinds import KindSpec, Registry, Write, Written
@@ -41,11 +41,37 @@ LIFECYCLE = StateTable(
         "Deleting": State(provisioning="Deleting", settles_to="Deleted"),
     },
 )
+_SOFT = {"softDeleteState": str, "softDeleteRetentionPeriodInDays": int, "enhancedSecurityState": str}
+SHAPE = {
+    "location": str,
+    "tags": dict,
+    "sku": {"name": str, "tier": str},
+    "identity": dict,
+    "etag": str,
+    "properties": {
+        "securitySettings": {"softDeleteSettings": _SOFT, "immutabilitySettings": dict},
+        "redundancySettings": {"standardTierStorageRedundancy": str, "crossRegionRestore": str},
+        "publicNetworkAccess": str,
+        "monitoringSettings": dict,
+        "restoreSettings": dict,
+        "costManagementSettings": dict,
+    },
+}
+CONFIG_SHAPE = {
+    "properties": {
+        "softDeleteFeatureState": str,
+        "softDeleteRetentionPeriodInDays": int,
+        "enhancedSecurityState": str,
+        "storageModelType": str,
+        "storageType": str,
+        "crossRegionRestoreFlag": bool,
+    }
+}
 KIND = KindSpec(
     type=VAULT,
     lro_family=FAMILY,
     lifecycle=LIFECYCLE,
-    shape={"location": str, "tags": dict, "sku": dict, "properties": dict, "identity": dict, "etag": str},
+    shape=SHAPE,
     operations={"create": 8.0, "delete": 10.0},
     description="Recovery Services vaults: storage redundancy, soft delete, the vault configuration Azure "
     "Backup and Site Recovery keep their resources in.",
@@ -256,10 +282,27 @@ class Vaults:
         return rec
 
     def update(self, rid: str, body: dict[str, Any]) -> ResourceRecord:
+        """PATCH: what is given merges into the vault's properties and tags."""
+        shapes.check(body, SHAPE)
         with self.store.transaction() as tx:
             return self._update(tx, self.tracked.require(tx, rid), body)
 
     # vault-wide backup configuration -----------------------------------------------------------------
+    def set_config(self, rid: str, body: dict[str, Any]) -> ResourceRecord:
+        """``backupconfig/vaultconfig`` (soft delete) and ``backupstorageconfig/vaultstorageconfig``
+        (storage redundancy) written: the vault's own settings change."""
+        shapes.check(body, CONFIG_SHAPE)
+        props = body.get("properties") or {}
+        wanted = props.get("storageModelType") or props.get("storageType")
+        if wanted:
+            self.update(
+                rid, {"properties": {"redundancySettings": {"standardTierStorageRedundancy": wanted}}}
+            )
+        state, days = props.get("softDeleteFeatureState"), props.get("softDeleteRetentionPeriodInDays")
+        if state is not None or days is not None:
+            return self.set_soft_delete(rid, state, days)
+        return self.get(rid)
+
     def set_soft_delete(self, rid: str, state: str | None, days: int | None) -> ResourceRecord:
         with self.store.transaction() as tx:
             rec = self.tracked.require(tx, rid)

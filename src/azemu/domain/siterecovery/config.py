@@ -16,7 +16,34 @@ CONTAINER = f"{FABRIC}/replicationProtectionContainers"
 MAPPING = f"{CONTAINER}/replicationProtectionContainerMappings"
 POLICY = f"{VAULT}/replicationPolicies"
 _PLAIN = StateTable(kind="asrConfig", initial="Succeeded", transitions={"Succeeded": {"update": "Succeeded"}})
-_SHAPE = {"properties": dict, "location": str}
+SHAPES: dict[str, Any] = {
+    FABRIC: {"location": str, "properties": {"customDetails": {"instanceType": str, "location": str}}},
+    CONTAINER: {"location": str, "properties": {"providerSpecificInput": [{"instanceType": str}]}},
+    POLICY: {
+        "location": str,
+        "properties": {
+            "providerSpecificInput": {
+                "instanceType": str,
+                "recoveryPointHistory": int,
+                "appConsistentFrequencyInMinutes": int,
+                "crashConsistentFrequencyInMinutes": int,
+                "multiVmSyncStatus": str,
+            }
+        },
+    },
+    MAPPING: {
+        "location": str,
+        "properties": {
+            "targetProtectionContainerId": str,
+            "policyId": str,
+            "providerSpecificInput": {
+                "instanceType": str,
+                "agentAutoUpdateStatus": str,
+                "automationAccountArmId": str,
+            },
+        },
+    },
+}
 
 
 def _kind(t: str, parent: str, description: str, uses: tuple[str, ...] = ()) -> KindSpec:
@@ -24,7 +51,7 @@ def _kind(t: str, parent: str, description: str, uses: tuple[str, ...] = ()) -> 
         type=t,
         lro_family="siteRecovery",
         lifecycle=_PLAIN,
-        shape=_SHAPE,
+        shape=SHAPES[t],
         operations={},
         description=description,
         parent=parent,

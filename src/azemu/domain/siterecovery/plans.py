@@ -20,7 +20,23 @@ PLAN_KIND = KindSpec(
     lifecycle=StateTable(
         kind="recoveryPlan", initial="Succeeded", transitions={"Succeeded": {"update": "Succeeded"}}
     ),
-    shape={"properties": dict, "location": str},
+    shape={
+        "location": str,
+        "properties": {
+            "primaryFabricId": str,
+            "recoveryFabricId": str,
+            "failoverDeploymentModel": str,
+            "groups": [
+                {
+                    "groupType": str,
+                    "replicationProtectedItems": [{"id": str, "virtualMachineId": str}],
+                    "startGroupActions": list,
+                    "endGroupActions": list,
+                }
+            ],
+            "providerSpecificInput": list,
+        },
+    },
     operations={},
     description="Recovery plans: replicated items in ordered groups, failed over (and tested, committed, "
     "re-protected) group by group.",

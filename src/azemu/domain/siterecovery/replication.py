@@ -68,11 +68,50 @@ LIFECYCLE = StateTable(
         ),
     },
 )
+SHAPE = {
+    "location": str,
+    "properties": {
+        "policyId": str,
+        "protectableItemId": str,
+        "providerSpecificDetails": {
+            "instanceType": str,
+            "fabricObjectId": str,
+            "recoveryContainerId": str,
+            "recoveryResourceGroupId": str,
+            "recoveryAzureNetworkId": str,
+            "recoverySubnetName": str,
+            "vmManagedDisks": [dict],
+        },
+    },
+}
+_ACTION = {
+    "failoverDirection": str,
+    "networkType": str,
+    "networkId": str,
+    "sourceSiteOperations": str,
+    "comments": str,
+    "policyId": str,
+}
+ACTION_SHAPE = {
+    "properties": {
+        **_ACTION,
+        "providerSpecificDetails": {
+            "instanceType": str,
+            "recoveryPointId": str,
+            "recoveryContainerId": str,
+            "recoveryResourceGroupId": str,
+            "policyId": str,
+        },
+    }
+}
+PLAN_ACTION_SHAPE = {
+    "properties": {**_ACTION, "providerSpecificDetails": [{"instanceType": str, "recoveryPointType": str}]}
+}
 ITEM_KIND = KindSpec(
     type=ITEM,
     lro_family="siteRecovery",
     lifecycle=LIFECYCLE,
-    shape={"properties": dict, "location": str},
+    shape=SHAPE,
     operations={"replicate": 0.0},
     description="Replicated items (Azure to Azure): initial replication, recovery points on the clock, test "
     "failover, planned and unplanned failover, commit, re-protect, fail back.",

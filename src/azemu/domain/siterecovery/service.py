@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 from azemu.clock.clock import Clock
-from azemu.domain import ids, regions
+from azemu.domain import ids, regions, shapes
 from azemu.domain.content import DiskContent, data_key
 from azemu.domain.errors import AzureError, BadRequest, NotFound
 from azemu.domain.kinds import Registry, Write, Written
@@ -114,10 +114,11 @@ class SiteRecovery:
         return self.vaults.require(tx, common.vault_id_of(rid))
 
     def find(self, tx: Txn, rid: str, full_type: str, what: str) -> ResourceRecord:
-        rec = self.children.find(tx, rid)
+        rec = self.children.find(tx, rid) if rid else None
         if rec is None or rec.type.lower() != full_type.lower():
-            self.vault(tx, rid)
-            raise NotFound(f"{what} '{rid.rsplit('/', 1)[1]}' not found.", code="NotFound")
+            if "/vaults/" in rid.lower():
+                self.vault(tx, rid)
+            raise NotFound(f"{what} '{rid.rsplit('/', 1)[-1]}' was not found.", code="NotFound")
         return rec
 
     def get(self, rid: str, full_type: str, what: str) -> ResourceRecord:
@@ -241,11 +242,11 @@ class SiteRecovery:
             )
             target = self.find(
                 tx,
-                str(props.get("targetProtectionContainerId") or "-/-"),
+                str(props.get("targetProtectionContainerId") or ""),
                 config.CONTAINER,
                 "Protection container",
             )
-            policy = self.find(tx, str(props.get("policyId") or "-/-"), config.POLICY, "Policy")
+            policy = self.find(tx, str(props.get("policyId") or ""), config.POLICY, "Policy")
             given = props.get("providerSpecificInput") or {}
             rec = self.children.find(tx, w.rid)
             created = rec is None
@@ -453,7 +454,7 @@ class SiteRecovery:
             primary = self.find(
                 tx, container_id.split("/replicationProtectionContainers/")[0], config.FABRIC, "Fabric"
             )
-            policy = self.find(tx, str(props.get("policyId") or "-/-"), config.POLICY, "Policy")
+            policy = self.find(tx, str(props.get("policyId") or ""), config.POLICY, "Policy")
             rcont_id = str(details.get("recoveryContainerId") or "")
             mapping = next(
                 (
@@ -656,6 +657,7 @@ class SiteRecovery:
     def action(self, rid: str, name: str, body: dict[str, Any], tenant_id: str | None) -> OperationRecord:
         """``testFailover``, ``testFailoverCleanup``, ``unplannedFailover``, ``plannedFailover``,
         ``failoverCommit``, ``reProtect``, ``remove`` on a replicated item."""
+        shapes.check(body, replication.ACTION_SHAPE)
         props = body.get("properties") or {}
         with self.store.transaction() as tx:
             vault = self.vault(tx, rid)
@@ -1075,7 +1077,7 @@ class SiteRecovery:
         with self.store.transaction() as tx:
             vault = self.vault(tx, w.rid)
             for key in ("primaryFabricId", "recoveryFabricId"):
-                self.find(tx, str(props.get(key) or "-/-"), config.FABRIC, "Fabric")
+                self.find(tx, str(props.get(key) or ""), config.FABRIC, "Fabric")
             for item_id in [
                 str(i.get("id"))
                 for g in props.get("groups") or []

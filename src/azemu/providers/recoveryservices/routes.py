@@ -97,28 +97,17 @@ class RecoveryServicesProvider:
 
     # vault-wide backup configuration -----------------------------------------------------------------
     def storage_config(self, req: Request) -> Response:
-        rec = self.emu.vaults.get(self._vault_id(req))
-        if req.method in ("PATCH", "PUT"):
-            body = req.json_object()
-            wanted = (body.get("properties") or {}).get("storageModelType") or (
-                body.get("properties") or {}
-            ).get("storageType")
-            if wanted:
-                rec = self.emu.vaults.update(
-                    rec.id, {"properties": {"redundancySettings": {"standardTierStorageRedundancy": wanted}}}
-                )
-            if req.method == "PATCH":
-                return Response(204, None)
+        rid = self._vault_id(req)
+        rec = self.emu.vaults.set_config(rid, req.json_object()) if req.method in ("PATCH", "PUT") else None
+        if req.method == "PATCH":
+            return Response(204, None)
+        rec = rec or self.emu.vaults.get(rid)
         return Response(200, self.emu.vaults.storage_config(rec, self.emu.backup.locked(rec)))
 
     def vault_config(self, req: Request) -> Response:
         rid = self._vault_id(req)
-        rec = self.emu.vaults.get(rid)
-        if req.method in ("PATCH", "PUT"):
-            props = req.json_object().get("properties") or {}
-            rec = self.emu.vaults.set_soft_delete(
-                rid, props.get("softDeleteFeatureState"), props.get("softDeleteRetentionPeriodInDays")
-            )
+        rec = self.emu.vaults.set_config(rid, req.json_object()) if req.method in ("PATCH", "PUT") else None
+        rec = rec or self.emu.vaults.get(rid)
         return Response(200, self.emu.vaults.vault_config(rec, self.emu.backup.locked(rec)))
 
     def encryption_config(self, req: Request) -> Response:
