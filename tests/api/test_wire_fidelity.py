@@ -363,12 +363,10 @@ def test_windows_server_2016_reports_its_own_name(azemu, c):
 
 def test_namespaces_and_types_azemu_does_not_serve(azemu):
     sub = f"/subscriptions/{azemu.subscription_id}/resourceGroups/{RG}/providers"
-    status, err, _ = azemu.request(
-        "PUT", f"{sub}/Microsoft.Storage/storageAccounts/sa?api-version=2023-01-01", {}
-    )
+    status, err, _ = azemu.request("PUT", f"{sub}/Microsoft.KeyVault/vaults/kv?api-version=2023-07-01", {})
     assert status == 409 and err["error"]["code"] == "MissingSubscriptionRegistration"
     assert err["error"]["message"].startswith(
-        "The subscription is not registered to use namespace 'Microsoft.Storage'."
+        "The subscription is not registered to use namespace 'Microsoft.KeyVault'."
     )
     status, err, _ = azemu.request("GET", f"{sub}/Microsoft.Nope/things/x?api-version=2023-01-01")
     assert status == 400 and err["error"]["code"] == "InvalidResourceNamespace"

@@ -60,6 +60,24 @@ SERVED = {
     "Microsoft.Authorization/policySetDefinitions",
     "Microsoft.Authorization/policyAssignments",
     "Microsoft.Authorization/policyExemptions",
+    "Microsoft.Storage/storageAccounts",
+    "Microsoft.RecoveryServices/vaults",
+    "Microsoft.RecoveryServices/vaults/backupPolicies",
+    "Microsoft.RecoveryServices/vaults/backupJobs",
+    "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers",
+    "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems",
+    "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems/recoveryPoints",
+    "Microsoft.RecoveryServices/vaults/replicationFabrics",
+    "Microsoft.RecoveryServices/vaults/replicationFabrics/replicationProtectionContainers",
+    "Microsoft.RecoveryServices/vaults/replicationFabrics/replicationProtectionContainers/"
+    "replicationProtectionContainerMappings",
+    "Microsoft.RecoveryServices/vaults/replicationFabrics/replicationProtectionContainers/"
+    "replicationProtectedItems",
+    "Microsoft.RecoveryServices/vaults/replicationFabrics/replicationProtectionContainers/"
+    "replicationProtectedItems/recoveryPoints",
+    "Microsoft.RecoveryServices/vaults/replicationPolicies",
+    "Microsoft.RecoveryServices/vaults/replicationRecoveryPlans",
+    "Microsoft.RecoveryServices/vaults/replicationJobs",
 }
 
 
@@ -89,6 +107,15 @@ def test_every_served_kind_is_registered_once_with_its_facts(emu):
         ("Microsoft.Network/networkInterfaces", "Microsoft.Network/publicIPAddresses"),
         ("Microsoft.Compute/galleries/images/versions", "Microsoft.Compute/galleries/images"),
         ("Microsoft.Compute/galleries/images", "Microsoft.Compute/galleries"),
+        (
+            "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems/recoveryPoints",
+            "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems",
+        ),
+        ("Microsoft.RecoveryServices/vaults/backupPolicies", "Microsoft.RecoveryServices/vaults"),
+        (
+            "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems",
+            "Microsoft.Compute/virtualMachines",
+        ),
     ],
 )
 def test_cascade_deletes_users_and_children_first(emu, user, used):

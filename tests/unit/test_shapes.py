@@ -125,6 +125,30 @@ SHAPES_PENDING = {
     "Microsoft.DevTestLab/labs/sharedgalleries",
     "Microsoft.DevTestLab/labs/sharedgalleries/sharedimages",
 }
+# Recovery Services and storage accounts have hand-written shapes: their request bodies are polymorphic
+# (``objectType``, ``instanceType``, ``protectedItemType``, ``schedulePolicyType`` ... choose the model), and the
+# spec artifact's reader does not dispatch on a discriminator yet - a base model alone would drop every
+# subtype's properties. Their SDKs are pinned in the test extra for the day it does.
+SHAPES_PENDING |= {
+    "Microsoft.Storage/storageAccounts",
+    "Microsoft.RecoveryServices/vaults",
+    "Microsoft.RecoveryServices/vaults/backupPolicies",
+    "Microsoft.RecoveryServices/vaults/backupJobs",
+    "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers",
+    "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems",
+    "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems/recoveryPoints",
+    "Microsoft.RecoveryServices/vaults/replicationFabrics",
+    "Microsoft.RecoveryServices/vaults/replicationFabrics/replicationProtectionContainers",
+    "Microsoft.RecoveryServices/vaults/replicationFabrics/replicationProtectionContainers/"
+    "replicationProtectionContainerMappings",
+    "Microsoft.RecoveryServices/vaults/replicationFabrics/replicationProtectionContainers/"
+    "replicationProtectedItems",
+    "Microsoft.RecoveryServices/vaults/replicationFabrics/replicationProtectionContainers/"
+    "replicationProtectedItems/recoveryPoints",
+    "Microsoft.RecoveryServices/vaults/replicationPolicies",
+    "Microsoft.RecoveryServices/vaults/replicationRecoveryPlans",
+    "Microsoft.RecoveryServices/vaults/replicationJobs",
+}
 
 
 def test_every_served_kind_has_a_spec_shape(tmp_path):

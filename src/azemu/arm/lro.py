@@ -22,6 +22,7 @@ from azemu.clock.clock import Clock
 from azemu.domain import timefmt
 from azemu.domain.emulator import Emulator
 from azemu.domain.errors import NotFound
+from azemu.domain.recoveryservices.common import vault_id_of
 from azemu.state.records import OperationRecord
 
 # family -> (path segment under locations/{loc}, Azure's usual Retry-After)
@@ -61,8 +62,21 @@ def retry_headers(op: OperationRecord, clock: Clock, azure_default: int) -> dict
     return {"retry-after-ms": str(max(10, math.ceil(remaining * 1000))), "Retry-After": "1"}
 
 
+# Recovery Services answers under the vault: family -> (status segment, result segment, Retry-After)
+VAULT_FAMILIES: dict[str, tuple[str, str | None, int]] = {
+    "recoveryServicesVault": ("operationStatus", None, 10),
+    "backup": ("backupOperations", "backupOperationResults", 60),
+}
+
+
 def status_url(req: Request, op: OperationRecord) -> str:
     api = req.api_version or ""
+    if op.family in VAULT_FAMILIES:
+        assert op.resource_id is not None
+        segment = VAULT_FAMILIES[op.family][0]
+        return f"{req.scheme_host}{vault_id_of(op.resource_id)}/{segment}/{op.id}?api-version={api}"
+    if op.family == "siteRecovery":  # ASR answers with the job's results under the resource it acts on
+        return f"{req.scheme_host}{op.payload['target']}/operationresults/{op.id}?api-version={api}"
     if op.family == "deployments":
         return f"{req.scheme_host}{op.resource_id}/operationStatuses/{op.id}?api-version={api}"
     if op.family == "Microsoft.Resources":
@@ -85,6 +99,15 @@ def accepted_headers(
         return {"Azure-AsyncOperation": status_url(req, op), **retry_headers(op, clock, 15)}
     if op.family == "Microsoft.Resources":
         return {"Location": status_url(req, op), **retry_headers(op, clock, 15)}
+    if op.family == "siteRecovery":
+        return {"Location": status_url(req, op), **retry_headers(op, clock, 30)}
+    if op.family in VAULT_FAMILIES:
+        segment, result, default = VAULT_FAMILIES[op.family]
+        url = status_url(req, op)
+        headers = {"Azure-AsyncOperation": url, **retry_headers(op, clock, default)}
+        if result is not None:
+            headers["Location"] = url.replace(f"/{segment}/", f"/{result}/", 1)
+        return headers
     url = status_url(req, op)
     headers = {"Azure-AsyncOperation": url, **retry_headers(op, clock, _FAMILIES[op.family][1])}
     if location:

@@ -186,6 +186,9 @@ def az_env(data: DataDir, port: int) -> dict[str, str]:
         {
             "AZURE_CONFIG_DIR": str(data.root / f"az-config-{port}"),
             "REQUESTS_CA_BUNDLE": str(data.tls.bundle),
+            # az reads a --template-uri itself (urllib, Python's default SSL context): a template a backup
+            # restore wrote is served by azemu, behind its certificate
+            "SSL_CERT_FILE": str(data.tls.bundle),
             "AZURE_CORE_INSTANCE_DISCOVERY": "false",
             "AZURE_CORE_COLLECT_TELEMETRY": "false",
             "AZURE_CORE_NO_COLOR": "true",

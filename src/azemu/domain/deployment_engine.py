@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -52,21 +52,29 @@ class Request:
     options: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, rid: str, body: dict[str, Any]) -> Request:
+    def of(
+        cls, rid: str, body: dict[str, Any], linked: Callable[[str], dict[str, Any] | None] | None = None
+    ) -> Request:
+        """``linked`` reads a ``templateLink`` URI that names content azemu itself serves (a template a
+        backup restore wrote to a storage account, behind its SAS URL); any other link is refused."""
         props = _ci(body, "properties")
         if not isinstance(props, dict):
             raise InvalidRequestContent(
                 "The request content was invalid and could not be deserialized: 'Required property 'properties' "
                 "not found in JSON. Path '', line 1, position 1.'."
             )
-        if _ci(props, "templateLink") is not None or _ci(props, "parametersLink") is not None:
+        link = _ci(props, "templateLink")
+        linked_template = None
+        if isinstance(link, dict) and linked is not None and _ci(props, "parametersLink") is None:
+            linked_template = linked(str(_ci(link, "uri") or ""))
+        if linked_template is None and (link is not None or _ci(props, "parametersLink") is not None):
             raise AzureError(
                 "azemu runs offline and cannot fetch linked templates or parameter files: send the template in "
                 "'properties.template' and the values in 'properties.parameters'.",
                 code="InvalidTemplateDeployment",
                 status=400,
             )
-        template = _ci(props, "template")
+        template = linked_template if linked_template is not None else _ci(props, "template")
         if not isinstance(template, dict):
             raise AzureError(
                 "The request content was invalid: 'properties.template' is required and must be an object.",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from azemu.clock.clock import Clock
@@ -120,6 +121,8 @@ class Deployments:
         self.registry = registry
         self.loose = loose
         self.environment: dict[str, Any] = {}  # the cloud's endpoints, for environment() (set by the server)
+        # reads a templateLink naming content azemu serves (set by the emulator: storage accounts' blobs)
+        self.linked: Callable[[str], dict[str, Any] | None] | None = None
         operations.register(KIND.op("create"), self._complete_run, on_failure=self._run_failed)
         operations.register(KIND.op("delete"), self._complete_delete)
         operations.register(KIND.op("whatIf"), self._complete_what_if)
@@ -183,7 +186,7 @@ class Deployments:
         with self.store.read() as tx:
             if rg is not None:
                 self.groups.require(tx, sub, rg)
-        request = deployment_engine.Request.of(rid, body)
+        request = deployment_engine.Request.of(rid, body, self.linked)
         plan = deployment_engine.prepare(request, self._context(rid, request, tenant_id))
         self._preflight(rid, plan, correlation or str(uuid.uuid4()))
         now = self.clock.now()
@@ -278,7 +281,7 @@ class Deployments:
     ) -> Written:
         correlation = correlation or str(uuid.uuid4())
         sub, rg = scope_of(rid)
-        request = deployment_engine.Request.of(rid, body)
+        request = deployment_engine.Request.of(rid, body, self.linked)
         with self.store.read() as tx:
             if rg is not None:
                 self.groups.require_usable(tx, sub, rg)
@@ -716,7 +719,9 @@ class Deployments:
     # what-if -----------------------------------------------------------------------------------------
     def begin_what_if(self, rid: str, body: dict[str, Any], tenant_id: str | None) -> OperationRecord:
         sub, rg = scope_of(rid)
-        deployment_engine.Request.of(rid, body)  # a malformed request is refused now, not in the result
+        deployment_engine.Request.of(
+            rid, body, self.linked
+        )  # a malformed request is refused now, not in the result
         with self.store.transaction() as tx:
             if rg is not None:
                 self.groups.require(tx, sub, rg)
@@ -733,7 +738,7 @@ class Deployments:
 
     def _complete_what_if(self, tx: Txn, op: OperationRecord) -> dict[str, Any]:
         assert op.resource_id is not None
-        request = deployment_engine.Request.of(op.resource_id, op.payload["body"])
+        request = deployment_engine.Request.of(op.resource_id, op.payload["body"], self.linked)
         ctx = self._context(op.resource_id, request, op.tenant_id, what_if=True)
         try:
             plan = deployment_engine.prepare(request, ctx)

@@ -228,20 +228,24 @@ class Disks:
         size_gb: int,
         sku: str,
         creation: dict[str, Any],
-        vm_id: str,
+        vm_id: str | None,
         guest: Guest | None = None,
         source_key: str | None = None,
         zones: list[str] | None = None,
     ) -> ResourceRecord:
+        """A disk a VM is made with (``vm_id``: attached to it), or - without a VM - an unattached disk made
+        from content the platform holds (a restore from a recovery point)."""
         body: dict[str, Any] = {
             "tags": {},
             "sku": {"name": sku, "tier": sku.split("_")[0]},
-            "managedBy": vm_id,
             "properties": self._props(os_type, hyper_v, architecture, size_gb, creation),
         }
+        if vm_id is not None:
+            body["managedBy"] = vm_id
         if zones:
             body["zones"] = zones
-        rec = self.tracked.new_record(tx, rid, TYPE, location, body, state="Attached")
+        state = "Attached" if vm_id is not None else "Unattached"
+        rec = self.tracked.new_record(tx, rid, TYPE, location, body, state=state)
         if guest is not None:
             self.content.save_guest(tx, rec.key, guest)
         elif source_key is not None:

@@ -11,6 +11,7 @@ from azemu.clock.faults import FaultRegistry
 from azemu.domain.activitylog import ActivityLog
 from azemu.domain.autoscale import Autoscale
 from azemu.domain.availability_sets import AvailabilitySets
+from azemu.domain.backup.service import Backup
 from azemu.domain.catalog import PlatformCatalog
 from azemu.domain.content import DiskContent
 from azemu.domain.deployments import Deployments
@@ -30,8 +31,11 @@ from azemu.domain.operations import Operations
 from azemu.domain.policy.engine import PolicyEngine
 from azemu.domain.policy.service import PolicyResources
 from azemu.domain.rbac import Rbac
+from azemu.domain.recoveryservices.vaults import Vaults
 from azemu.domain.resourcegroups import ResourceGroups
 from azemu.domain.resources import Resources
+from azemu.domain.siterecovery.service import SiteRecovery
+from azemu.domain.storage_accounts import StorageAccounts
 from azemu.domain.tenancy import Defaults, Tenancy
 from azemu.domain.vm import VirtualMachines
 from azemu.domain.vm_extensions import VmExtensions
@@ -188,6 +192,30 @@ class Emulator:
         self.policies = PolicyResources(self.store, self.clock, self.resource_groups, self.kinds)
         self.policy = PolicyEngine(self.store, self.clock, self.kinds, self.policies, self.operations)
         self.policy.deploy = self.deployments.create_or_update
+        self.storage_accounts = StorageAccounts(self.store, self.clock, self.resource_groups, self.kinds)
+        self.deployments.linked = self.storage_accounts.linked_template
+        self.vaults = Vaults(self.store, self.clock, self.resource_groups, self.operations, self.kinds)
+        self.backup = Backup(
+            self.store,
+            self.clock,
+            self.operations,
+            self.kinds,
+            self.vaults,
+            self.vms,
+            self.disks,
+            self.content,
+            self.storage_accounts,
+        )
+        self.site_recovery = SiteRecovery(
+            self.store,
+            self.clock,
+            self.operations,
+            self.kinds,
+            self.vaults,
+            self.vms,
+            self.disks,
+            self.content,
+        )
         self.tenancy.ensure_defaults(self.defaults)
 
     def _check_format(self) -> None:

@@ -167,7 +167,25 @@ class VirtualMachines:
 
     # helpers -----------------------------------------------------------------------------------------
     def _ctx(self, rec: ResourceRecord) -> ExecContext:
-        return ExecContext(now=self.clock.now(), vm_id=rec.body["properties"]["vmId"], vm_name=rec.name)
+        return ExecContext(
+            now=self.clock.now(),
+            vm_id=rec.body["properties"]["vmId"],
+            vm_name=rec.name,
+            directory=lambda domain: self.domain_members(rec, domain),
+        )
+
+    def domain_members(self, rec: ResourceRecord, domain: str) -> builtins.list[tuple[str, str]]:
+        """(computer name, SID) of the other VMs of the subscription whose guests joined ``domain``: what
+        its domain controller knows when this VM asks to join."""
+        with self.store.read() as tx:
+            vms = tx.list_resources(subscription_id=rec.subscription_id, type=TYPE)
+        out = []
+        for vm in vms:
+            ident = internal(vm).get("identity") or {}
+            if vm.key == rec.key or str(ident.get("domain") or "").lower() != domain.lower():
+                continue
+            out.append((str(ident.get("computerName") or ""), str(ident.get("sid") or "")))
+        return out
 
     def _guest(self, tx: Txn, rec: ResourceRecord) -> Guest:
         disk_id = rec.body["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"]

@@ -157,6 +157,17 @@ def busy_processes(guest: Guest) -> list[dict[str, Any]]:
     return cpuload.processes(guest)
 
 
+def snapshot_consistency(guest: Guest) -> str:
+    """What a backup snapshot of this *running* guest can be, as Azure Backup decides it: Windows with the
+    Volume Shadow Copy service usable is application-consistent (VSS writers flush), without it
+    file-system-consistent; Linux is file-system-consistent unless the VM snapshot plugin's pre/post
+    scripts are enabled (``/etc/azure/VMSnapshotPluginConfig.json``, ``"pluginEnabled": true``)."""
+    if guest.os_type == "Windows":
+        return "AppConsistent" if windows.service_start_type(guest, "VSS") != 4 else "FileSystemConsistent"
+    text = guest.fs.read_text("/etc/azure/VMSnapshotPluginConfig.json", "")
+    return "AppConsistent" if re.search(r'"pluginEnabled"\s*:\s*true', text) else "FileSystemConsistent"
+
+
 def identity(guest: Guest) -> dict[str, Any]:
     """The guest's identity facts, in one shape for both OS families (for conflict detection)."""
     with _timed("identity"):

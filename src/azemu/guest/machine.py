@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +49,9 @@ class ExecContext:
     now: float  # azemu's clock (seconds since the epoch), for timestamps in logs
     vm_id: str  # the VM's unique id (the SMBIOS UUID the guest sees)
     vm_name: str = ""
+    # the machines another guest sees joined to a domain: DNS domain -> [(computer name, machine SID)]
+    # (what a domain controller would know; other VMs' guests, kept by the platform)
+    directory: Callable[[str], list[tuple[str, str]]] | None = None
 
 
 @dataclass

@@ -48,7 +48,9 @@ from azemu.providers import managedidentity as managedidentity_provider
 from azemu.providers import network as network_provider
 from azemu.providers import policyinsights as policyinsights_provider
 from azemu.providers import rbac as rbac_provider
+from azemu.providers import recoveryservices as recoveryservices_provider
 from azemu.providers import resources as resources_provider
+from azemu.providers import storage as storage_provider
 from azemu.providers.base import ProviderContext
 from azemu.providers.compute import gallery_routes, vmss_routes
 from azemu.providers.network import lb_routes
@@ -56,7 +58,7 @@ from azemu.providers.resources import deployments as deployments_routes
 from azemu.providers.resources import views as resource_views
 from azemu.server.admin import Admin
 from azemu.server.identity import Identity
-from azemu.server.sas import SasEndpoint
+from azemu.server.sas import BlobEndpoint, SasEndpoint
 from azemu.server.tokens import TokenService, with_tenant
 from azemu.settings import Settings
 
@@ -169,10 +171,13 @@ class AzemuApp:
         insights_provider.register(self.router, ctx)
         authorization_provider.register(self.router, ctx)
         policyinsights_provider.register(self.router, ctx)
+        recoveryservices_provider.register(self.router, ctx)
+        storage_provider.register(self.router, ctx)
         OperationEndpoints(emulator).register(self.router)
         Admin(emulator, settings).register(self.router)
         Identity(emulator, tokens).register(self.router)
         SasEndpoint(emulator).register(self.router)
+        BlobEndpoint(emulator).register(self.router)
         emulator.deployments.environment = cloud_environment(f"https://localhost:{settings.port}")
         self.jobs = JobRunner(emulator.clock, self._finish_due)
         emulator.operations.attach_scheduler(self.jobs.schedule)

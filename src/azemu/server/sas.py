@@ -137,3 +137,19 @@ class SasEndpoint:
         return Response(
             200, FileBody(path, 0, total - 1), headers=headers, content_type="application/octet-stream"
         )
+
+
+class BlobEndpoint:
+    """The blobs a backup restore writes to a storage account (its VM configuration and template), behind
+    SAS URLs signed with the account's key - the only blobs azemu serves (domain/storage_accounts.py)."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emu = emulator
+
+    def register(self, router: Router) -> None:
+        router.add("GET", "/_azemu/blob/{account}/{container}/{blob}", self.download, api=None, auth=False)
+
+    def download(self, req: Request) -> Response:
+        p = req.params
+        data = self.emu.storage_accounts.read_blob(p["account"], p["container"], p["blob"], dict(req.query))
+        return Response(200, data, headers={"x-ms-blob-type": "BlockBlob"}, content_type="application/json")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -45,11 +46,14 @@ def write_tree(blobs: BlobStore, meta: dict[str, Any], files: Iterable[TreeFile]
         )
         rows.append([f.path, f.kind, f.mode, f.uid, f.gid, f.mtime, f.size, body])
     doc = {"format": FORMAT, "meta": meta, "files": rows}
-    return blobs.put(json.dumps(doc, separators=(",", ":"), sort_keys=True).encode())
+    # compressed: a tree is the whole metadata cost of a snapshot, an image or a recovery point (its small
+    # files inline), and it is mostly repetitive JSON
+    return blobs.put(zlib.compress(json.dumps(doc, separators=(",", ":"), sort_keys=True).encode(), 6))
 
 
 def read_tree(blobs: BlobStore, digest: str) -> tuple[dict[str, Any], Iterator[TreeFile]]:
-    doc = json.loads(blobs.get(digest))
+    raw = blobs.get(digest)
+    doc = json.loads(raw if raw[:1] == b"{" else zlib.decompress(raw))  # trees written before compression
     if doc.get("format") != FORMAT:
         raise ValueError(f"tree {digest} has unknown format {doc.get('format')}")
 

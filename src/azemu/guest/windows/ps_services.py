@@ -27,6 +27,7 @@ _SERVICES = (
     ("Netlogon", "Netlogon", 3, ""),
     ("RdAgent", "RdAgent", 2, ""),
     ("TermService", "Remote Desktop Services", 3, ""),
+    ("VSS", "Volume Shadow Copy", 3, ""),
     ("W32Time", "Windows Time", 3, ""),
     ("W3SVC", "World Wide Web Publishing Service", 2, "Web-Server"),
     ("WinDefend", "Microsoft Defender Antivirus Service", 2, "Windows-Defender"),
@@ -48,6 +49,12 @@ def _installed(s: Session) -> list[tuple[str, str]]:
 def _start_type(s: Session, name: str) -> int:
     default = next((st for n, _d, st, _f in _SERVICES if n == name), 3)
     return int(L.reg(s.guest).get(f"{K_SERVICES}\\{name}", "Start", default) or default)
+
+
+def start_type(guest: Any, name: str) -> int:
+    """A service's start type as the registry holds it (2 automatic, 3 manual, 4 disabled)."""
+    default = next((st for n, _d, st, _f in _SERVICES if n == name), 3)
+    return int(L.reg(guest).get(f"{K_SERVICES}\\{name}", "Start", default) or default)
 
 
 def _running(s: Session, name: str) -> bool:

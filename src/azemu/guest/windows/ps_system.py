@@ -89,6 +89,33 @@ def _change_info(old: str, new: str) -> PSObj:
     )
 
 
+# Windows' own texts (FormatMessage of the error netjoin returns)
+DUPLICATE_SID = (  # ERROR_DOMAIN_SID_SAME_AS_LOCAL_WORKSTATION (8644)
+    "The domain join cannot be completed because the SID of the domain you attempted to join was identical to "
+    "the SID of this machine. This is a symptom of an improperly cloned operating system install.  You should "
+    "run sysprep on this machine in order to generate a new machine SID. Please see "
+    "http://go.microsoft.com/fwlink/?LinkId=168895 for more information."
+)
+ACCOUNT_REUSE = (  # NERR_AccountReuseBlockedByPolicy (2732)
+    "An account with the same name exists in Active Directory. Re-using the account was blocked by security "
+    "policy."
+)
+
+
+def _join_refusal(s: Session, domain: str, name: str) -> str | None:
+    """Why the domain refuses this machine: another member already has its SID (a clone that was not
+    sysprepped), or its computer name (a computer account that exists)."""
+    if s.ctx.directory is None:
+        return None
+    members = s.ctx.directory(domain)
+    sid = L.machine_sid(s.guest)
+    if sid and any(member_sid == sid for _n, member_sid in members):
+        return DUPLICATE_SID
+    if any(member_name.lower() == name.lower() for member_name, _s in members):
+        return ACCOUNT_REUSE
+    return None
+
+
 @cmdlet(
     "Add-Computer",
     (
@@ -119,6 +146,16 @@ def add_computer(s: Session, a: Args) -> list[Any]:
                 target=name,
                 exception="InvalidOperationException",
                 fqid="AddComputerToSameDomain",
+            )
+        refusal = _join_refusal(s, dom, a.str("NewName") if a.get("NewName") else name)
+        if refusal is not None:
+            raise PSErr(
+                f"Computer '{name}' failed to join domain '{dom}' from its current workgroup "
+                f"'{L.workgroup(s.guest)}' with following error message: {refusal}",
+                category="OperationStopped",
+                target=name,
+                exception="InvalidOperationException",
+                fqid="FailToJoinDomainFromWorkgroup,Microsoft.PowerShell.Commands.AddComputerCommand",
             )
         L.join_domain(s.guest, dom)
     if a.get("NewName"):
