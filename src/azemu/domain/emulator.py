@@ -24,6 +24,7 @@ from azemu.domain.network import Network
 from azemu.domain.operations import Operations
 from azemu.domain.resourcegroups import ResourceGroups
 from azemu.domain.resources import Resources
+from azemu.domain.serial_console import SerialConsoles
 from azemu.domain.tenancy import Defaults, Tenancy
 from azemu.domain.vm import VirtualMachines
 from azemu.domain.vm_extensions import VmExtensions
@@ -89,6 +90,7 @@ class Emulator:
             textbook=textbook,
         )
         self.guest_sessions = GuestSessions(self.store, self.clock, self.vms)
+        self.serial_consoles = SerialConsoles(self.store, self.clock, self.vms)
         self.availability_sets = AvailabilitySets(self.store, self.clock, self.resource_groups, self.kinds)
         self.vms.availability_sets = self.availability_sets
         self.vm_extensions = VmExtensions(self.store, self.clock, self.vms, self.operations, self.kinds)

@@ -48,6 +48,7 @@ class ExecContext:
     now: float  # azemu's clock (seconds since the epoch), for timestamps in logs
     vm_id: str  # the VM's unique id (the SMBIOS UUID the guest sees)
     vm_name: str = ""
+    tty: bool = False  # a terminal (the serial console): sudo prompts on it, stdout and stderr are one stream
 
 
 @dataclass
@@ -60,6 +61,9 @@ class ExecResult:
     power: str | None = None
     # The script did not return for this long on azemu's clock (sysprep hanging on Defender: 1800 s).
     hang_seconds: float = 0.0
+    # On a terminal: the command read past what was typed so far and waits for another line (nothing it did
+    # is kept; it runs again, from the start, with that line added - see guest.api.run_terminal).
+    wants_input: bool = False
 
 
 @dataclass
