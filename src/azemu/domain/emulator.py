@@ -135,6 +135,7 @@ class Emulator:
         self.vmss_upgrades = Upgrades(self.scale_sets, self.vms, self.operations)
         self.vmss_vms = ScaleSetVms(self.scale_sets, self.vms, self.kinds)
         self.activity_log = ActivityLog(self.store)
+        self.operations.failure_listeners.append(self.activity_log.operation_failed)
         self.autoscale = Autoscale(
             self.store,
             self.clock,

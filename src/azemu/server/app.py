@@ -278,6 +278,8 @@ class AzemuApp:
             response = Response(internal.status, internal.to_body())
         if method not in ("GET", "HEAD"):  # a write (reads, the hot path, poke nothing)
             self._poke()
+            if response.status >= 400:
+                self._record_failure(req, response)
         for companion in self.companions:
             if companion.pending:  # e.g. a VM just started: its SSH listens before anyone is told
                 await companion.settle()
@@ -318,6 +320,28 @@ class AzemuApp:
                     }
                 )
             )
+
+    def _record_failure(self, req: Request, response: Response) -> None:
+        """A refused write, in the subscription's activity log (Azure records failed writes there)."""
+        parts = req.path.split("/")
+        if len(parts) < 3 or parts[1].lower() != "subscriptions" or not req.claims:
+            return
+        if not isinstance(response.body, dict) or not isinstance(response.body.get("error"), dict):
+            return
+        try:
+            self.emulator.tenancy.check_access(req.claims["tid"], parts[2])
+            self.emulator.activity_log.request_failed(
+                subscription_id=parts[2],
+                path=req.path,
+                method=req.method,
+                status=response.status,
+                error=response.body["error"],
+                at=self.emulator.clock.now(),
+                caller=str(req.claims.get("upn") or req.claims.get("appid") or ""),
+                correlation_id=req.correlation_id,
+            )
+        except Exception:  # the answer stands whatever the log does
+            log.exception("recording a failed request in the activity log failed")
 
     async def _websocket(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         ws = portal_console.WebSocket(receive, send)
