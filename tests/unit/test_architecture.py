@@ -96,6 +96,7 @@ ALLOWED: dict[str, set[str]] = {
     "arm": {"domain", "state", "clock"},
     "providers": {"arm", "domain", "settings", "state.records"},
     "sshd": {"domain", "guest", "state.records"},
+    "portal": {"arm", "domain"},
     "server": {"*"},
     "cli": {"*"},
     "testing": {"*"},
