@@ -179,7 +179,9 @@ def test_capture_flow_in_chromium(emu, page):
     # through ARM (the CLI's view): the version exists, the VM is gone
     sub = emu.subscription_id
     base = f"/subscriptions/{sub}/resourceGroups/portalRG/providers/Microsoft.Compute"
-    status, version, _ = emu.request("GET", f"{base}/galleries/portalGallery/images/ubuntuDef/versions/1.0.0?api-version=2024-03-03")
+    status, version, _ = emu.request(
+        "GET", f"{base}/galleries/portalGallery/images/ubuntuDef/versions/1.0.0?api-version=2024-03-03"
+    )
     assert status == 200 and version["properties"]["provisioningState"] == "Succeeded"
     assert sorted(r["name"] for r in version["properties"]["publishingProfile"]["targetRegions"]) == [
         "East US",
@@ -194,7 +196,9 @@ def test_failures_show_in_the_activity_log_in_azures_words(emu, page):
     sign_in(page, emu)
     sub = emu.subscription_id
     # a refused request: generalizing a running VM is not possible, here a VM that does not exist
-    emu.request("PUT", f"/subscriptions/{sub}/resourcegroups/logRG?api-version=2021-04-01", {"location": "eastus"})
+    emu.request(
+        "PUT", f"/subscriptions/{sub}/resourcegroups/logRG?api-version=2021-04-01", {"location": "eastus"}
+    )
     status, _, _ = emu.request(
         "POST",
         f"/subscriptions/{sub}/resourceGroups/logRG/providers/Microsoft.Compute/virtualMachines/nope/start"
