@@ -248,3 +248,37 @@ def test_a_console_ticket_is_for_its_tenant_only(azemu, linux_vm):
         connect(f"{url}?authorization={foreign}", ssl=azemu.ssl_context(), origin=azemu.endpoint),
     ):
         pass
+
+
+@pytest.mark.az
+def test_the_windows_serial_console_runs_sysprep(azemu):
+    azemu.az("group", "create", "-n", "winConsoleRG", "-l", "eastus", "-o", "none", check=True)
+    azemu.az(
+        "vm", "create", "-g", "winConsoleRG", "-n", "winVM", "--image", "Win2022Datacenter", "--admin-username",
+        "azureadmin", "--admin-password", "Az3mu!Passw0rd12", "--nsg-rule", "NONE", "-o", "none", check=True,
+    )  # fmt: skip
+    vm_id = (
+        f"/subscriptions/{azemu.subscription_id}/resourceGroups/winConsoleRG/providers/Microsoft.Compute"
+        "/virtualMachines/winVM"
+    )
+    token = _sign_in(azemu)
+    url = _connect(azemu, vm_id, token)
+    with connect(f"{url}?authorization={token}", ssl=azemu.ssl_context(), origin=azemu.endpoint) as ws:
+        _read(ws, "SAC>")
+        ws.send("cmd\r")
+        _read(ws, "Channel: Cmd0001")
+        ws.send("ch -si 1\r")
+        _read(ws, "Username: ")
+        for line, prompt in (
+            ("azureadmin", "Domain  : "),
+            ("", "Password: "),
+            ("Az3mu!Passw0rd12", "system32>"),
+        ):
+            ws.send(line + "\r")
+            _read(ws, prompt)
+        ws.send("hostname\r")
+        _read(ws, "winVM")
+        ws.send("C:\\Windows\\System32\\Sysprep\\sysprep.exe /generalize /oobe /shutdown\r")
+        _read(ws, "the serial console is disconnected")
+    status, view, _ = azemu.request("GET", f"{vm_id}/instanceView?api-version=2024-11-01")
+    assert status == 200 and "PowerState/stopped" in [s["code"] for s in view["statuses"]]
