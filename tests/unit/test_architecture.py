@@ -97,6 +97,7 @@ ALLOWED: dict[str, set[str]] = {
     "providers": {"arm", "domain", "settings", "state.records"},
     "sshd": {"domain", "guest", "state.records"},
     "labs": {"domain", "state", "clock", "guest"},
+    "portal": {"arm", "domain"},
     "server": {"*"},
     "cli": {"*"},
     "testing": {"*"},

@@ -15,6 +15,7 @@ from typing import Any
 
 from azemu.domain import ids
 from azemu.domain.timefmt import iso
+from azemu.state.records import OperationRecord
 from azemu.state.store import Store, Txn
 
 LIMIT = 5000
@@ -93,6 +94,96 @@ class ActivityLog:
         events.append(event)
         tx.put_setting(_key(subscription_id), json.dumps(events[-LIMIT:], separators=(",", ":")))
         return event
+
+    # failures, in Azure's words ---------------------------------------------------------------------------
+    def operation_failed(self, tx: Txn, op: OperationRecord) -> None:
+        """A long-running operation ended Failed: an Administrative event with its error (a failure
+        listener of :class:`~azemu.domain.operations.Operations`)."""
+        rid = op.resource_id or f"/subscriptions/{op.subscription_id}"
+        verb = op.kind.rsplit(".", 1)[-1]
+        self._failure(
+            tx,
+            subscription_id=op.subscription_id,
+            resource_id=rid,
+            verb=verb,
+            at=op.finished_at or op.started_at,
+            caller="",
+            error=op.error or {},
+            status_code="",
+        )
+
+    def request_failed(
+        self,
+        *,
+        subscription_id: str,
+        path: str,
+        method: str,
+        status: int,
+        error: dict[str, Any],
+        at: float,
+        caller: str,
+        correlation_id: str,
+    ) -> None:
+        """A write request ARM refused (a 4xx or 5xx answer): an Administrative event with its error."""
+        parts = path.rstrip("/").split("/")
+        action = ""
+        if method == "POST" and "/providers/" in path and len(parts) % 2 == 0:
+            action, parts = parts[-1], parts[:-1]
+        verb = {"PUT": "write", "PATCH": "write", "DELETE": "delete"}.get(method, action or "action")
+        with self.store.transaction() as tx:
+            self._failure(
+                tx,
+                subscription_id=subscription_id,
+                resource_id="/".join(parts),
+                verb=verb,
+                at=at,
+                caller=caller,
+                error=error,
+                status_code=str(status),
+                correlation_id=correlation_id,
+            )
+
+    def _failure(
+        self,
+        tx: Txn,
+        *,
+        subscription_id: str,
+        resource_id: str,
+        verb: str,
+        at: float,
+        caller: str,
+        error: dict[str, Any],
+        status_code: str,
+        correlation_id: str | None = None,
+    ) -> None:
+        p = ids.parse(resource_id)
+        rtype = (
+            p.full_type if p is not None and p.namespace is not None else "Microsoft.Resources/subscriptions"
+        )
+        if verb in ("create", "update", "write", "createOrUpdate"):
+            operation = f"{rtype}/write"
+        elif verb == "delete":
+            operation = f"{rtype}/delete"
+        else:
+            operation = f"{rtype}/{verb}/action"
+        self.record(
+            tx,
+            subscription_id=subscription_id,
+            resource_id=resource_id,
+            operation=operation,
+            status="Failed",
+            at=at,
+            category="Administrative",
+            caller=caller,
+            description="",
+            properties={
+                "statusCode": status_code or "Conflict",
+                "statusMessage": json.dumps({"error": error}),
+                "eventCategory": "Administrative",
+            },
+            correlation_id=correlation_id,
+            level="Error",
+        )
 
     def list(self, subscription_id: str, odata_filter: str | None) -> list[dict[str, Any]]:
         with self.store.read() as tx:

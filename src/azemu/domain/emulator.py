@@ -34,6 +34,7 @@ from azemu.domain.rbac import Rbac
 from azemu.domain.recoveryservices.vaults import Vaults
 from azemu.domain.resourcegroups import ResourceGroups
 from azemu.domain.resources import Resources
+from azemu.domain.serial_console import SerialConsoles
 from azemu.domain.siterecovery.service import SiteRecovery
 from azemu.domain.storage_accounts import StorageAccounts
 from azemu.domain.tenancy import Defaults, Tenancy
@@ -102,6 +103,7 @@ class Emulator:
             textbook=textbook,
         )
         self.guest_sessions = GuestSessions(self.store, self.clock, self.vms)
+        self.serial_consoles = SerialConsoles(self.store, self.clock, self.vms)
         self.availability_sets = AvailabilitySets(self.store, self.clock, self.resource_groups, self.kinds)
         self.vms.availability_sets = self.availability_sets
         self.vm_extensions = VmExtensions(self.store, self.clock, self.vms, self.operations, self.kinds)
@@ -147,6 +149,7 @@ class Emulator:
         self.vmss_upgrades = Upgrades(self.scale_sets, self.vms, self.operations)
         self.vmss_vms = ScaleSetVms(self.scale_sets, self.vms, self.kinds)
         self.activity_log = ActivityLog(self.store)
+        self.operations.failure_listeners.append(self.activity_log.operation_failed)
         self.autoscale = Autoscale(
             self.store,
             self.clock,

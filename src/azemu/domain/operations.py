@@ -79,6 +79,9 @@ class Operations:
         self._on_failure: dict[str, FailureHook] = {}
         self._seconds: dict[str, float] = {}
         self._scheduler: Scheduler | None = None
+        self.failure_listeners = []
+
+    failure_listeners: list[FailureHook]
 
     def register(self, kind: str, completer: Completer, on_failure: FailureHook | None = None) -> None:
         """``completer`` does the work when the operation falls due; ``on_failure`` undoes what starting it
@@ -267,6 +270,12 @@ class Operations:
         if status != "Failed":
             return
         log.info("operation %s (%s) failed: %s", op.id, op.kind, op.error)
+        for listener in self.failure_listeners:  # e.g. the activity log, which records every failure
+            try:
+                with tx.savepoint():
+                    listener(tx, op)
+            except Exception:
+                log.exception("a failure listener of operation %s (%s) raised", op.id, op.kind)
         hook = self._on_failure.get(op.kind)
         if hook is None:
             return

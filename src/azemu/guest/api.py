@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import time
@@ -14,6 +15,7 @@ from azemu.guest.fs import FsError, win_path
 from azemu.guest.linux import sshlogin
 from azemu.guest.linux.sshlogin import LoginUser
 from azemu.guest.machine import BootResult, ExecContext, ExecResult, Guest, OsProfile
+from azemu.guest.windows import layout as windows_layout
 from azemu.guest.windows import updates
 
 GUESTS = (*linux.DISTROS, *windows.DISTROS)
@@ -136,6 +138,49 @@ def put_file(
 def windows_update(guest: Guest, filters: list[str], limit: int, now: float) -> updates.UpdateRun:
     """One pass of Windows Update (search, filter, install): guest/windows/updates.py."""
     return _measure("windows_update", lambda: updates.install(guest, filters, limit, now))
+# the serial console: a login on the VM's console, then a terminal ------------------------------------------
+def console_user(guest: Guest, name: str, password: str) -> LoginUser | None:
+    """Linux ``login`` on the console: the account, if ``password`` is its (unlocked) password."""
+    if guest.os_type != "Linux" or not sshlogin.login_password_ok(guest, name, password):
+        return None
+    return sshlogin.login_user(guest, name)
+
+
+def windows_console_login(guest: Guest, name: str, password: str) -> bool:
+    """A SAC channel's credentials: an enabled local account whose password this is."""
+    if guest.os_type != "Windows":
+        return False
+    found = windows_layout.find_user(guest, name)
+    if found is None or not windows_layout.user_enabled(guest, found):
+        return False
+    stored = windows_layout.reg(guest).get(windows_layout.user_key(found), "PasswordHash", "")
+    return bool(stored) and stored == hashlib.sha256(password.encode("utf-16-le")).hexdigest()
+
+
+def run_terminal(
+    guest: Guest,
+    user: LoginUser | None,
+    command: str,
+    typed: list[str],
+    closed: bool,
+    ctx: ExecContext,
+    env: dict[str, str],
+) -> ExecResult:
+    """One line typed at the console's shell (bash as ``user``, or PowerShell on Windows), with the lines
+    typed since as its terminal input. Never raises (as run_script)."""
+    ctx = ExecContext(ctx.now, ctx.vm_id, ctx.vm_name, tty=True)
+
+    def run() -> ExecResult:
+        try:
+            if guest.os_type == "Windows" or user is None:
+                return windows.run_powershell(guest, [command], [], ctx)
+            stdin = "".join(line + "\n" for line in typed)
+            return sshlogin.run_terminal(guest, user, _text(command), _text(stdin), closed, ctx, env)
+        except Exception as exc:
+            log.exception("console command failed inside azemu (%s)", guest.distro)
+            return ExecResult(1, stderr=f"{INTERNAL_ERROR}: {type(exc).__name__}: {exc}\n")
+
+    return _measure("run_terminal", run)
 
 
 def first_boot(guest: Guest, profile: OsProfile, ctx: ExecContext) -> BootResult:

@@ -52,6 +52,7 @@ class ExecContext:
     # the machines another guest sees joined to a domain: DNS domain -> [(computer name, machine SID)]
     # (what a domain controller would know; other VMs' guests, kept by the platform)
     directory: Callable[[str], list[tuple[str, str]]] | None = None
+    tty: bool = False  # a terminal (the serial console): sudo prompts on it, stdout and stderr are one stream
 
 
 @dataclass
@@ -64,6 +65,9 @@ class ExecResult:
     power: str | None = None
     # The script did not return for this long on azemu's clock (sysprep hanging on Defender: 1800 s).
     hang_seconds: float = 0.0
+    # On a terminal: the command read past what was typed so far and waits for another line (nothing it did
+    # is kept; it runs again, from the start, with that line added - see guest.api.run_terminal).
+    wants_input: bool = False
 
 
 @dataclass

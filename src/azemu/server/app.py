@@ -12,6 +12,10 @@
                     stack trace (bad input is refused before it reaches code that could raise)
 
 Stages run inline in one callable rather than as nested middleware objects: this is the hot path.
+
+WebSockets (the serial console, ``wss://…/serialconsole/{ticket}/client``) are admitted here - the ARM token
+in ``?authorization=`` (as Azure's serial console takes it) verified like a bearer token, the page's
+``Origin`` azemu's own, the ticket's tenant the token's - and then run by :mod:`azemu.portal.console`.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import logging
 import os
 import time
 from typing import Any, Protocol
+from urllib.parse import parse_qs
 
 from azemu.arm.http import MAX_BODY, FileBody, Request, Response, too_large
 from azemu.arm.lro import OperationEndpoints
@@ -39,6 +44,8 @@ from azemu.domain.errors import (
     MethodNotAllowed,
     NotFound,
 )
+from azemu.portal import console as portal_console
+from azemu.portal.assets import PortalAssets
 from azemu.providers import authorization as authorization_provider
 from azemu.providers import compute as compute_provider
 from azemu.providers import devtestlabs as devtestlabs_provider
@@ -50,6 +57,7 @@ from azemu.providers import policyinsights as policyinsights_provider
 from azemu.providers import rbac as rbac_provider
 from azemu.providers import recoveryservices as recoveryservices_provider
 from azemu.providers import resources as resources_provider
+from azemu.providers import serialconsole as serialconsole_provider
 from azemu.providers import storage as storage_provider
 from azemu.providers.base import ProviderContext
 from azemu.providers.compute import gallery_routes, vmss_routes
@@ -173,6 +181,11 @@ class AzemuApp:
         policyinsights_provider.register(self.router, ctx)
         recoveryservices_provider.register(self.router, ctx)
         storage_provider.register(self.router, ctx)
+        serialconsole_provider.register(self.router, ctx)
+        self.portal = PortalAssets()
+        self.portal.register(self.router)
+        self.ws_router = Router()
+        self.ws_router.add("GET", serialconsole_provider.WS_PATH, self._serial_console, api=None)
         OperationEndpoints(emulator).register(self.router)
         Admin(emulator, settings).register(self.router)
         Identity(emulator, tokens).register(self.router)
@@ -200,6 +213,8 @@ class AzemuApp:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":
             await self._http(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)
 
@@ -280,6 +295,8 @@ class AzemuApp:
             response = Response(internal.status, internal.to_body())
         if method not in ("GET", "HEAD"):  # a write (reads, the hot path, poke nothing)
             self._poke()
+            if response.status >= 400:
+                self._record_failure(req, response)
         for companion in self.companions:
             if companion.pending:  # e.g. a VM just started: its SSH listens before anyone is told
                 await companion.settle()
@@ -320,6 +337,55 @@ class AzemuApp:
                     }
                 )
             )
+
+    def _record_failure(self, req: Request, response: Response) -> None:
+        """A refused write, in the subscription's activity log (Azure records failed writes there)."""
+        parts = req.path.split("/")
+        if len(parts) < 3 or parts[1].lower() != "subscriptions" or not req.claims:
+            return
+        if not isinstance(response.body, dict) or not isinstance(response.body.get("error"), dict):
+            return
+        try:
+            self.emulator.tenancy.check_access(req.claims["tid"], parts[2])
+            self.emulator.activity_log.request_failed(
+                subscription_id=parts[2],
+                path=req.path,
+                method=req.method,
+                status=response.status,
+                error=response.body["error"],
+                at=self.emulator.clock.now(),
+                caller=str(req.claims.get("upn") or req.claims.get("appid") or ""),
+                correlation_id=req.correlation_id,
+            )
+        except Exception:  # the answer stands whatever the log does
+            log.exception("recording a failed request in the activity log failed")
+
+    async def _websocket(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        ws = portal_console.WebSocket(receive, send)
+        message = await receive()
+        if message["type"] != "websocket.connect":
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        route, params, _ = self.ws_router.match("GET", scope["path"])
+        host = headers.get("host") or f"{self.settings.host}:{self.settings.port}"
+        origin = headers.get("origin")
+        if route is None or (origin is not None and origin.lower() != f"https://{host}".lower()):
+            await ws.reject()
+            return
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        token = (query.get("authorization") or [""])[0]
+        try:
+            claims = self.tokens.verify_header(f"Bearer {token}" if token else None)
+            session = self.emulator.serial_consoles.open(params["ticket"], claims["tid"])
+            self.emulator.tenancy.check_access(claims["tid"], session.vm_id.split("/")[2])
+        except AzureError as err:
+            log.info("serial console refused: %s", err)
+            await ws.reject()
+            return
+        await portal_console.serve(ws, session, self._poke)
+
+    def _serial_console(self, req: Request) -> Response:  # routed for matching only: _websocket runs it
+        raise NotFound("A serial console is a WebSocket.")
 
     @staticmethod
     async def _stream(body: FileBody, send: Any) -> None:

@@ -9,7 +9,9 @@ Token flows (``grant_type``), as az, MSAL, ADAL (Packer 1.6's go-autorest) and a
 - ``urn:ietf:params:oauth:grant-type:device_code`` (v2) and ``device_code`` (v1, ``code=``): azemu signs
   the tenant's default user in at once, so the first poll returns the tokens (no one waits);
 - ``password`` (ROPC) for a user of the tenant's domain; ``refresh_token`` for any resource (refresh tokens
-  are multi-resource, as Entra ID's are).
+  are multi-resource, as Entra ID's are);
+- ``authorization_code`` with PKCE, the code from the interactive sign-in at ``/authorize``
+  (:mod:`azemu.server.signin`: the portal's and ``az login``'s browser flow).
 
 v1 answers carry ``resource``, ``expires_on`` and ``not_before`` as strings, as Entra ID's v1 endpoint does
 (go-autorest reads ``expires_on`` to decide whether a token is fresh).
@@ -30,6 +32,7 @@ from azemu.arm.http import Request, Response
 from azemu.arm.router import Router
 from azemu.domain.emulator import Emulator
 from azemu.domain.tenancy import AadError
+from azemu.server.signin import SignIn
 from azemu.server.tokens import DEFAULT_LIFETIME, GRAPH_AUDIENCES, TokenService
 from azemu.state.records import TenantRecord
 
@@ -70,6 +73,7 @@ class Identity:
         self.emulator = emulator
         self.tokens = tokens
         self._device_codes: dict[str, dict[str, Any]] = {}
+        self.signin = SignIn(self)
 
     def register(self, router: Router) -> None:
         for pattern in (
@@ -82,6 +86,9 @@ class Identity:
         router.add("GET", "/common/discovery/instance", self.instance_discovery, api=None, auth=False)
         router.add("POST", "/{tenant}/oauth2/v2.0/token", self.token, api=None, auth=False)
         router.add("POST", "/{tenant}/oauth2/token", self.token, api=None, auth=False)
+        for pattern in ("/{tenant}/oauth2/v2.0/authorize", "/{tenant}/oauth2/authorize"):
+            router.add("GET", pattern, self.signin.authorize, api=None, auth=False)
+            router.add("POST", pattern, self.signin.authorize, api=None, auth=False)
         router.add("POST", "/{tenant}/oauth2/v2.0/devicecode", self.device_code, api=None, auth=False)
         router.add("POST", "/{tenant}/oauth2/devicecode", self.device_code, api=None, auth=False)
         # Microsoft Graph (graph.microsoft.com), where a tool asks who it is
@@ -149,6 +156,15 @@ class Identity:
         )
 
     # users ---------------------------------------------------------------------------------------------
+    def default(self, segment: str) -> tuple[str, dict[str, str]]:
+        """(tenant id, the tenant's user) for a tenant named in an authority path (the sign-in page)."""
+        tenant = self.emulator.tenancy.resolve_tenant(segment, self.emulator.defaults.tenant_id)
+        return tenant.id, self._default_user(tenant)
+
+    def user(self, tenant_id: str, name: str) -> dict[str, str]:
+        tenant = self.emulator.tenancy.resolve_tenant(tenant_id, self.emulator.defaults.tenant_id)
+        return self._user(tenant, name)
+
     def _default_user(self, tenant: TenantRecord) -> dict[str, str]:
         upn = f"azemu@{tenant.default_domain}"
         return {"upn": upn, "name": "azemu user", "oid": self.emulator.tenancy.object_id(tenant.id, upn)}
@@ -251,6 +267,12 @@ class Identity:
             # the token request may leave out what the device-code request asked for (RFC 8628)
             if not form.get("scope") and not form.get("resource"):
                 form["scope"], form["resource"] = asked.get("scope", ""), asked.get("resource", "")
+        elif grant == "authorization_code":
+            code_grant = self.signin.redeem(tenant.id, form)
+            user = code_grant.user
+            object_id = user["oid"]
+            if not form.get("scope") and not form.get("resource"):
+                form["scope"], form["resource"] = code_grant.scope, code_grant.resource
         elif grant == "password":
             user = self._user(tenant, form.get("username", ""))
             object_id = user["oid"]

@@ -99,6 +99,35 @@ class InStream:
         return text, True
 
 
+TTY_WAIT = "\x1f"  # written by a command right where it waits for its terminal (nothing after it is shown)
+
+
+class TtyInput(InStream):
+    """Standard input from a terminal: the lines typed so far. A read that finds nothing typed, while the
+    terminal is not closed (Ctrl-D), marks the command as waiting for input (``wanted``) instead of an end of
+    file, and remembers how much of the screen was written by then (``cut``: what came after is not shown)."""
+
+    def __init__(self, data: str = "", *, closed: bool = False, screen: list[str] | None = None) -> None:
+        super().__init__(data)
+        self.closed = closed
+        self.wanted = False
+        self.cut = -1
+        self.screen = screen if screen is not None else []
+
+    def _wait(self) -> None:
+        if self.pos >= len(self.data) and not self.closed and not self.wanted:
+            self.wanted = True
+            self.cut = sum(len(chunk) for chunk in self.screen)
+
+    def read_all(self) -> str:
+        self._wait()
+        return super().read_all()
+
+    def read_record(self, delim: str = "\n") -> tuple[str, bool] | None:
+        self._wait()
+        return super().read_record(delim)
+
+
 class FileSink(list[str]):
     """An output stream that ``exec > file`` pointed at a file: every chunk is appended to it."""
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from azemu.guest.fs import FsError, GuestFS
 from azemu.guest.linux import accounts, commands
 from azemu.guest.linux.sha512crypt import verify
-from azemu.guest.linux.shcore import COMMANDS, Io, Shell
+from azemu.guest.linux.shcore import COMMANDS, TTY_WAIT, Io, Shell, TtyInput
 from azemu.guest.linux.shinterp import INTERPRETER
 from azemu.guest.machine import ExecContext, ExecResult, Guest
 
@@ -174,6 +174,50 @@ def run_command(
     out, err = io.out, io.err
     rc = sh.run_top(command, io)
     return ExecResult(rc, "".join(out), "".join(err), power=sh.power)
+
+
+def run_terminal(
+    guest: Guest,
+    user: LoginUser,
+    command: str,
+    typed: str,
+    closed: bool,
+    ctx: ExecContext,
+    extra_env: dict[str, str],
+) -> ExecResult:
+    """``command`` typed at a login shell on a terminal (the serial console): ``typed`` is what the user
+    entered since, one line each; output and errors are one stream, as on a screen. A command that reads past
+    ``typed`` (a prompt: ``sudo``'s password, ``waagent``'s y/n) answers ``wants_input``."""
+    env = session_env(user, {"TERM": "vt220", **extra_env})
+    sh = Shell(guest, ctx, env, INTERPRETER)
+    sh.user = user.name
+    sh.cwd = user.home if guest.fs.is_dir(user.home) else "/"
+    sh.env["PWD"] = sh.cwd
+    sh.script_name = posixpath.basename(user.shell) or "bash"
+    io = Io()
+    io.err = io.out  # one screen
+    out = io.out
+    inp = io.inp = TtyInput(typed, closed=closed, screen=out)
+    rc = sh.run_top(command, io)
+    text = "".join(out)
+    if inp.wanted:  # what it would do after that read is not shown: it runs again with the answer
+        end = text.find(TTY_WAIT)
+        return ExecResult(rc, text[: end if end >= 0 else inp.cut], "", wants_input=True)
+    return ExecResult(rc, text.replace(TTY_WAIT, ""), "", power=sh.power)
+
+
+def login_password_ok(guest: Guest, name: str, password: str) -> bool:
+    """``login`` on a console: the password matches the user's unlocked shadow hash (sshd's settings play no
+    part)."""
+    if login_user(guest, name) is None:
+        return False
+    entry = accounts.shadow_entry(guest.fs, name)
+    if entry is None or len(entry) < 2 or not entry[1] or entry[1].startswith(("!", "*")):
+        return False
+    try:
+        return verify(password, entry[1])
+    except ValueError:
+        return False
 
 
 def session_user(guest: Guest, name: str, uid: int, gid: int, home: str, shell: str) -> LoginUser:

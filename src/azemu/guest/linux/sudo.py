@@ -6,6 +6,9 @@ user or one of their groups lets the command run as root; ``NOPASSWD:`` lets it 
 otherwise the password comes from standard input with ``-S`` (checked against ``/etc/shadow``) or sudo
 fails as it does without a terminal. Environment: reset (``HOME``, ``USER``, ``LOGNAME``, ``secure_path``)
 unless ``-E``.
+
+On a terminal (the serial console) sudo asks for the password on it, three tries, and then trusts the user
+for 15 minutes (its timestamp file under ``/run/sudo/ts``), as sudo's default ``timestamp_timeout`` does.
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ import re
 from azemu.guest.fs import GuestFS
 from azemu.guest.linux import accounts
 from azemu.guest.linux.sha512crypt import verify
-from azemu.guest.linux.shcore import Io, Shell, command
+from azemu.guest.linux.shcore import TTY_WAIT, Io, Shell, command
 
 SUDOERS = "/etc/sudoers"
+TS_DIR = "/run/sudo/ts"
+TIMESTAMP_TIMEOUT = 15 * 60
 _OPTS_WITH_ARG = {"-u", "-g", "-C", "-h", "-p", "-r", "-t", "-U", "-D", "-R", "-T"}
 _SECURE_PATH = re.compile(r'^Defaults\s+secure_path\s*=\s*"?([^"\n]+)"?', re.M)
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
@@ -65,6 +70,34 @@ def _secure_path(fs: GuestFS) -> str:
     return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
+def _tty_password(sh: Shell, io: Io) -> bool:
+    """Ask on the terminal (unless the user's timestamp is fresh): True once a typed password matches."""
+    ts = posixpath.join(TS_DIR, sh.user)
+    if sh.fs.is_file(ts) and sh.ctx.now - sh.fs.stat(ts).mtime < TIMESTAMP_TIMEOUT:
+        return True
+    entry = accounts.shadow_entry(sh.fs, sh.user)
+    for attempt in range(3):
+        io.err.append(f"[sudo] password for {sh.user}: ")
+        line = io.inp.read_line()
+        if line is None:
+            io.err.append(TTY_WAIT)
+            return False  # nothing typed yet: the terminal waits for it
+        io.err.append("\n")
+        if (
+            entry is not None
+            and len(entry) > 1
+            and entry[1][:1] not in ("", "!", "*")
+            and verify(line, entry[1])
+        ):
+            sh.fs.mkdir(TS_DIR, 0o700)
+            sh.fs.write(ts, b"", 0o600, uid=0, gid=0, mtime=sh.ctx.now)
+            return True
+        if attempt < 2:
+            io.err.append("Sorry, try again.\n")
+    io.err.append("sudo: 3 incorrect password attempts\n")
+    return False
+
+
 @command("sudo")
 def _sudo(sh: Shell, argv: list[str], io: Io) -> int:
     args = argv[1:]
@@ -94,7 +127,10 @@ def _sudo(sh: Shell, argv: list[str], io: Io) -> int:
         if non_interactive:
             io.error("sudo: a password is required")
             return 1
-        if not read_stdin:
+        if sh.ctx.tty and not read_stdin:
+            if not _tty_password(sh, io):
+                return 1
+        elif not read_stdin:
             io.error(
                 "sudo: a terminal is required to read the password; either use the -S option to read from "
                 "standard input or configure an askpass helper\nsudo: a password is required"

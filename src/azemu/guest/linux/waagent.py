@@ -12,7 +12,7 @@ from azemu.guest.fs import GuestFS
 from azemu.guest.linux import accounts, hostkeys, sysstate
 from azemu.guest.linux.conf import AgentConf
 from azemu.guest.linux.distro import Distro
-from azemu.guest.linux.shcore import Io, Shell, command
+from azemu.guest.linux.shcore import TTY_WAIT, Io, Shell, command
 
 PROMPT = "Do you want to proceed (y/n)"
 CHANGED_ID_MESSAGE = (
@@ -310,16 +310,22 @@ def _waagent(sh: Shell, argv: list[str], io: Io) -> int:
         return 0
     if cmd == "noop":
         return 0
-    stdin = io.stdin
-    out, ran = deprovision(
-        sh.fs,
-        d,
-        deluser=cmd == "deprovision+user",
-        force=force,
-        now=sh.now,
-        answer=stdin.splitlines()[0] if stdin else "",
-    )
-    io.write(out)
+    deluser = cmd == "deprovision+user"
+    if sh.ctx.tty and not force:  # on a terminal: the warnings and the question first, then the answer read
+        asked, _ = deprovision(sh.fs, d, deluser=deluser, force=False, now=sh.now)
+        io.write(asked)
+        reply = io.inp.read_line()
+        if reply is None:
+            io.write(TTY_WAIT)
+            return 0
+        out, ran = deprovision(sh.fs, d, deluser=deluser, force=False, now=sh.now, answer=reply or "")
+        io.write(out[len(asked) :])
+    else:
+        stdin = io.stdin
+        out, ran = deprovision(
+            sh.fs, d, deluser=deluser, force=force, now=sh.now, answer=stdin.splitlines()[0] if stdin else ""
+        )
+        io.write(out)
     if ran:
         sh.state.setdefault("stopped", set()).add(d.agent_service + ".service")
     return 0
