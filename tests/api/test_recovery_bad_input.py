@@ -18,12 +18,22 @@ BODIES = [
     {"properties": {"recoveryType": 3, "targetResourceGroupId": "/nope", "storageAccountId": 7}},
     {"properties": {"recoveryType": "AlternateLocation", "targetVirtualMachineId": "x", "subnetId": "y"}},
     {"properties": {"schedulePolicy": "x", "retentionPolicy": []}},
-    {"properties": {"schedulePolicy": {"scheduleRunFrequency": "Daily"}, "retentionPolicy": {"dailySchedule": {}}}},
+    {
+        "properties": {
+            "schedulePolicy": {"scheduleRunFrequency": "Daily"},
+            "retentionPolicy": {"dailySchedule": {}},
+        }
+    },
     {"properties": {"customDetails": [], "providerSpecificInput": "x"}},
     {"properties": {"customDetails": {"instanceType": "Azure", "location": "nowhere"}}},
     {"properties": {"providerSpecificInput": {"instanceType": "A2A", "recoveryPointHistory": "long"}}},
     {"properties": {"targetProtectionContainerId": 1, "policyId": None}},
-    {"properties": {"policyId": "x", "providerSpecificDetails": {"instanceType": "A2A", "fabricObjectId": 9}}},
+    {
+        "properties": {
+            "policyId": "x",
+            "providerSpecificDetails": {"instanceType": "A2A", "fabricObjectId": 9},
+        }
+    },
     {"properties": {"failoverDirection": 2, "networkId": [], "providerSpecificDetails": "x"}},
     {"properties": {"groups": "x", "primaryFabricId": 1}},
     {"properties": {"softDeleteFeatureState": 5, "storageModelType": []}},
@@ -38,7 +48,9 @@ def paths(azemu):
     vmkit.linux_vm(c, RG, "fuzzvm")
     base = f"/subscriptions/{azemu.subscription_id}/resourceGroups/{RG}/providers"
     vault = f"{base}/Microsoft.RecoveryServices/vaults/fv"
-    status, _, _ = azemu.request("PUT", vault + "?api-version=2026-07-01", {"location": "eastus", "sku": {"name": "Standard"}})
+    status, _, _ = azemu.request(
+        "PUT", vault + "?api-version=2026-07-01", {"location": "eastus", "sku": {"name": "Standard"}}
+    )
     assert status in (200, 201)
     item = f"{vault}/backupFabrics/Azure/protectionContainers/IaasVMContainer;iaasvmcontainerv2;rsfuzzrg;fuzzvm/protectedItems/VM;iaasvmcontainerv2;rsfuzzrg;fuzzvm"
     b, a = "api-version=2026-08-01", "api-version=2025-08-01"
@@ -54,9 +66,15 @@ def paths(azemu):
         ("PUT", f"{item}?{b}"),
         ("POST", f"{item}/backup?{b}"),
         ("POST", f"{item}/recoveryPoints/123/restore?{b}"),
-        ("POST", f"/subscriptions/{azemu.subscription_id}/providers/Microsoft.RecoveryServices/locations/eastus/backupStatus?{b}"),
+        (
+            "POST",
+            f"/subscriptions/{azemu.subscription_id}/providers/Microsoft.RecoveryServices/locations/eastus/backupStatus?{b}",
+        ),
         ("PUT", f"{base}/Microsoft.Storage/storageAccounts/fuzzsa1?api-version=2025-06-01"),
-        ("POST", f"/subscriptions/{azemu.subscription_id}/providers/Microsoft.Storage/checkNameAvailability?api-version=2025-06-01"),
+        (
+            "POST",
+            f"/subscriptions/{azemu.subscription_id}/providers/Microsoft.Storage/checkNameAvailability?api-version=2025-06-01",
+        ),
         ("PUT", f"{vault}/replicationFabrics/f?{a}"),
         ("PUT", f"{pc}?{a}"),
         ("PUT", f"{pc}/replicationProtectionContainerMappings/m?{a}"),

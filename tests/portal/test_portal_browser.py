@@ -212,3 +212,32 @@ def test_failures_show_in_the_activity_log_in_azures_words(emu, page):
     assert "ResourceNotFound: The Resource 'Microsoft.Compute/virtualMachines/nope'" in text
     axe(page, "activity log")
     shot(page, "09-activity-log")
+
+
+def test_labs_page_starts_checks_and_hints(emu, page):
+    """The Labs page lists the chapter's labs, starts one (its resource group made by azemu), checks it (the
+    findings shown, the lab not yet passed: nothing was done) and shows a hint - all through /_azemu/labs."""
+    sign_in(page, emu)
+    page.goto(emu.endpoint + "/portal/#/labs")
+    page.wait_for_selector("text=Exercises built from the AZ-104 chapter")
+    listing = page.inner_text("main")
+    assert "Scaling out from a specialized image" in listing and "lab-trap-specialized-farm" in listing
+    assert len(page.query_selector_all("a[href^='#/labs/']")) >= 8
+    page.click("a[href='#/labs/capture-linux']")
+    page.wait_for_selector("#lab-start")
+    axe(page, "a lab")
+    page.click("#lab-start")
+    page.wait_for_selector("text=Started: resource group")
+    status, group, _ = emu.request(
+        "GET", f"/subscriptions/{emu.subscription_id}/resourcegroups/lab-capture-linux?api-version=2021-04-01"
+    )
+    assert status == 200, group
+    page.click("#lab-check")
+    page.wait_for_selector("#lab-result .findings li")
+    result = page.inner_text("#lab-result")
+    assert re.search(r"\d+ of \d+ requirements met", result) and "lab passed" not in result
+    assert "✘" in result
+    page.click("#lab-hint")
+    page.wait_for_selector("text=Hint 1 of")
+    shot(page, "10-labs")
+    assert not page.errors, page.errors

@@ -138,6 +138,8 @@ def put_file(
 def windows_update(guest: Guest, filters: list[str], limit: int, now: float) -> updates.UpdateRun:
     """One pass of Windows Update (search, filter, install): guest/windows/updates.py."""
     return _measure("windows_update", lambda: updates.install(guest, filters, limit, now))
+
+
 # the serial console: a login on the VM's console, then a terminal ------------------------------------------
 def console_user(guest: Guest, name: str, password: str) -> LoginUser | None:
     """Linux ``login`` on the console: the account, if ``password`` is its (unlocked) password."""
