@@ -280,3 +280,67 @@ def test_trap_auto_delete_through_the_azemu_lab_commands(azemu):
     after = _azemu_cli(azemu, "lab", "check", "trap-auto-delete")
     assert after.returncode == 0, after.stdout
     assert "4 of 4 requirements met: lab passed" in after.stdout
+
+
+APPROVED_RULE = (
+    '{"if":{"allOf":[{"field":"type","equals":"Microsoft.Compute/virtualMachines"},'
+    '{"not":{"field":"Microsoft.Compute/imageId","contains":"/galleries/corpGallery/"}}]},'
+    '"then":{"effect":"deny"}}'
+)
+
+
+def test_approved_images_policy(azemu):
+    rg = start(azemu, "approved-images-policy")["resourceGroup"]
+    before = check(azemu, "approved-images-policy")
+    assert not before["passed"]
+    assert "No assignment with a deny policy covers" in finding(before, "effect deny")["found"]
+    assert "lets a VM from Canonical" in finding(before, "marketplace image")["found"]
+    assert finding(before, "is allowed")["ok"]  # nothing refuses anything yet
+
+    scope = az(azemu, "group", "show", "-n", rg, "--query", "id", "-o", "tsv").strip()
+    # a first try that is too strict: deny every VM - the approved images are refused too
+    az(
+        azemu, "policy", "definition", "create", "-n", "no-vms", "--mode", "Indexed", "--rules",
+        '{"if":{"field":"type","equals":"Microsoft.Compute/virtualMachines"},"then":{"effect":"deny"}}',
+    )  # fmt: skip
+    az(azemu, "policy", "assignment", "create", "-n", "no-vms", "--policy", "no-vms", "--scope", scope)
+    strict = check(azemu, "approved-images-policy")
+    assert finding(strict, "effect deny")["ok"] and finding(strict, "marketplace image")["ok"]
+    allowed = finding(strict, "is allowed")
+    assert not allowed["ok"] and "RequestDisallowedByPolicy" in allowed["found"]
+    az(azemu, "policy", "assignment", "delete", "-n", "no-vms", "--scope", scope)
+
+    az(
+        azemu,
+        "policy",
+        "definition",
+        "create",
+        "-n",
+        "approved-images",
+        "--mode",
+        "Indexed",
+        "--rules",
+        APPROVED_RULE,
+    )
+    az(
+        azemu, "policy", "assignment", "create", "-n", "approved-images", "--policy", "approved-images",
+        "--scope", scope,
+    )  # fmt: skip
+    # the learner sees the policy at work: a marketplace VM is refused in az vm create's preflight
+    refused = az_fails(
+        azemu, "vm", "create", "-g", rg, "-n", "rogueVM", "--image", "Ubuntu2204", "--admin-username",
+        "azureuser", "--admin-password", PASSWORD, "--nsg", "", "--public-ip-address", "",
+    )  # fmt: skip
+    assert "RequestDisallowedByPolicy" in refused
+    definition = az(
+        azemu, "sig", "image-definition", "show", "-g", rg, "-r", "corpGallery", "-i", "webServer",
+        "--query", "id", "-o", "tsv",
+    ).strip()  # fmt: skip
+    az(
+        azemu, "vm", "create", "-g", rg, "-n", "webVM", "--image", definition, "--admin-username", "azureuser",
+        "--admin-password", PASSWORD, "--nsg", "", "--public-ip-address", "",
+    )  # fmt: skip
+    after = check(azemu, "approved-images-policy")
+    assert after["passed"], report(after)
+    assert "approved-images" in finding(after, "effect deny")["found"]
+    assert "RequestDisallowedByPolicy" in finding(after, "marketplace image")["found"]

@@ -8,6 +8,11 @@ tests in tests/cli/test_labs_*.py script the learner's steps with the real az CL
 
 from __future__ import annotations
 
+from typing import Any
+
+from azemu.domain import ids
+from azemu.domain.kinds import Write
+from azemu.domain.policy.effects import RequestDisallowedByPolicy
 from azemu.guest.windows import layout as winlayout
 from azemu.labs.checks import (
     AZURE_SYSPREP,
@@ -20,7 +25,7 @@ from azemu.labs.checks import (
     sysprepped,
 )
 from azemu.labs.model import Cite, Finding, Lab
-from azemu.labs.world import Prep, World, image_state, read_text, short
+from azemu.labs.world import VM_TYPE, Prep, World, image_state, read_text, short
 
 # 1 ---------------------------------------------------------------------------------------------------------
 
@@ -1008,6 +1013,145 @@ SYSPREP_FAILS = Lab(
 )
 
 
+# 12 --------------------------------------------------------------------------------------------------------
+
+APPROVED_GALLERY = "corpGallery"
+SEED_POLICY = (
+    'Interaction with Other Azure Services: "Azure Policy: You can enforce that only approved images from a gallery '
+    'are used to create VMs." Scenario 1: "Using Azure Policy, they mandate that all web VMs must use this image '
+    'version."'
+)
+AZURE_POLICY = (
+    "A policy rule on the VM's image (the alias Microsoft.Compute/imageId, or imagePublisher/imageOffer for "
+    "marketplace images) with the effect deny refuses the PUT with 403 RequestDisallowedByPolicy; az vm create "
+    "sees it in the deployment's preflight. An assignment applies to its scope and everything below it."
+)
+# what the learner's VMs would send: a marketplace image, and the approved gallery's (version and latest)
+_MARKETPLACE = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server", "version": "latest"}
+
+
+def _start_approved(p: Prep) -> None:
+    image = _web_image(p, "build", "webImage", "apt-get install -y nginx")
+    p.gallery(APPROVED_GALLERY)
+    p.definition(APPROVED_GALLERY, DEFINITION)
+    p.version(APPROVED_GALLERY, DEFINITION, "1.0.0", image)
+
+
+def _vm_body(image: dict[str, str]) -> dict[str, Any]:
+    return {
+        "location": "eastus",
+        "properties": {
+            "hardwareProfile": {"vmSize": "Standard_D2s_v3"},
+            "storageProfile": {"imageReference": image},
+            "osProfile": {"computerName": "probe", "adminUsername": "azureuser"},
+        },
+    }
+
+
+def _refusal(w: World, image: dict[str, str]) -> str | None:
+    """The error policy gives a VM made from ``image`` in the lab's group (None: admitted)."""
+    try:
+        w.emu.kinds.admit(Write(w.vm_id("policyProbe"), _vm_body(image), w.tenant, api_version="2024-11-01"))
+    except RequestDisallowedByPolicy as e:
+        return f"{e.code}: {e.message}"
+    return None
+
+
+def _check_approved(w: World) -> list[Finding]:
+    cite = Cite(SEED_POLICY, AZURE_POLICY)
+    vm_kind = w.emu.kinds.require(VM_TYPE)
+    deny = [
+        c
+        for c in w.emu.policy.applicable(vm_kind.spec, ids.key_of(w.vm_id("policyProbe")))
+        if c.effect == "deny"
+    ]
+    names = sorted({str(c.assignment.get("name", "")) for c in deny})
+    enforced = [c for c in deny if c.enforce]
+    out = [
+        Finding(
+            f"a policy with the effect deny is assigned to {w.resource_group} (or above it) and enforced",
+            bool(enforced),
+            f"Enforced deny assignments over {w.resource_group}: {', '.join(names)}."
+            if enforced
+            else (
+                f"{', '.join(names)} deny but are not enforced (enforcementMode DoNotEnforce)."
+                if deny
+                else f"No assignment with a deny policy covers {w.resource_group}."
+            ),
+            cite,
+        )
+    ]
+    marketplace = _refusal(w, _MARKETPLACE)
+    out.append(
+        Finding(
+            "a VM from a marketplace image (Ubuntu) in this group is refused",
+            marketplace is not None,
+            f"Refused: {marketplace}" if marketplace else "Policy lets a VM from Canonical's Ubuntu through.",
+            cite,
+        )
+    )
+    approved = [
+        w.version_id(APPROVED_GALLERY, DEFINITION, "1.0.0"),
+        w.definition_id(APPROVED_GALLERY, DEFINITION),
+    ]
+    refused = {rid: _refusal(w, {"id": rid}) for rid in approved}
+    bad = {short(rid): why for rid, why in refused.items() if why}
+    out.append(
+        Finding(
+            f"a VM from {APPROVED_GALLERY}'s {DEFINITION} (version 1.0.0, or the definition for the latest) is allowed",
+            not bad,
+            "Both are admitted."
+            if not bad
+            else "; ".join(f"{name} is refused too - {why}" for name, why in bad.items())
+            + " The rule must let the approved gallery's images through.",
+            cite,
+        )
+    )
+    vm = w.vm("webVM")
+    made_from = w.source_of(vm) if vm is not None else ""
+    ok = (
+        vm is not None
+        and f"/galleries/{APPROVED_GALLERY.lower()}/" in made_from.lower()
+        and w.power(vm) == "running"
+    )
+    out.append(
+        Finding(
+            f"the VM webVM runs from {APPROVED_GALLERY}'s {DEFINITION}",
+            ok,
+            "There is no VM webVM."
+            if vm is None
+            else f"webVM is {w.power(vm)}, made from {made_from or 'something else than the gallery'}.",
+            cite,
+        )
+    )
+    return out
+
+
+APPROVED_IMAGES = Lab(
+    id="approved-images-policy",
+    title="Only approved images: write the policy",
+    kind="exercise",
+    seed="Interaction with Other Azure Services: Azure Policy; Scenario 1",
+    quote="Azure Policy: You can enforce that only approved images from a gallery are used to create VMs.",
+    story="The image team publishes golden images in corpGallery (webServer 1.0.0 is there). Teams in "
+    "lab-approved-images-policy keep creating VMs from marketplace images instead.",
+    task="Write a policy definition that denies virtual machines whose image is not from corpGallery, assign it "
+    "to the resource group lab-approved-images-policy, then create the VM webVM from webServer (az vm create).",
+    hints=(
+        "The rule: if the type is Microsoft.Compute/virtualMachines and the field Microsoft.Compute/imageId does "
+        "not contain '/galleries/corpGallery/', then deny. A marketplace image has no imageId at all.",
+        "az policy definition create -n approved-images --mode Indexed --rules "
+        '\'{"if":{"allOf":[{"field":"type","equals":"Microsoft.Compute/virtualMachines"},{"not":{"field":'
+        '"Microsoft.Compute/imageId","contains":"/galleries/corpGallery/"}}]},"then":{"effect":"deny"}}\'',
+        "az policy assignment create -n approved-images --policy approved-images --scope $(az group show -n "
+        "lab-approved-images-policy --query id -o tsv); then az vm create with --image set to webServer's id (az sig "
+        "image-definition show … --query id).",
+    ),
+    start=_start_approved,
+    check=_check_approved,
+)
+
+
 LABS: tuple[Lab, ...] = (
     CAPTURE_LINUX,
     CAPTURE_WINDOWS,
@@ -1020,4 +1164,5 @@ LABS: tuple[Lab, ...] = (
     SYSPREP_LINUX,
     AUTO_DELETE,
     SYSPREP_FAILS,
+    APPROVED_IMAGES,
 )
