@@ -212,7 +212,12 @@ def test_the_serial_console_logs_in_and_deprovisions_with_prompts(azemu, linux_v
         _read(ws, "$ ")
         ws.send("hostname\r")
         assert "localhost.localdomain" in _read(ws, "localhost.localdomain")
+        # waagent deleted the signed-in user: sudo no longer knows who asks (as on a real VM)
         ws.send("sudo shutdown -h now\r")
+        _read(ws, "sudo: you do not exist in the passwd database")
+        # the VM stopped from outside (the portal's Stop): the console sees it go
+        status, _, _ = azemu.request("POST", f"{linux_vm}/powerOff?api-version=2024-11-01", auth=token)
+        assert status in (200, 202)
         _read(ws, "the serial console is disconnected")
     status, vm, _ = azemu.request("GET", f"{linux_vm}/instanceView?api-version=2024-11-01")
     assert status == 200
