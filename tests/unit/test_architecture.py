@@ -123,3 +123,17 @@ def test_layers_import_only_what_the_house_allows(layer):
         if not _allowed(src, t)
     )
     assert bad == []
+
+
+def test_every_delete_a_provider_serves_goes_through_the_registry():
+    """One delete path: a provider's DELETE calls ``kinds.begin_delete`` (Azure Policy's denyAction first, then
+    the kind's own delete), never a service's ``begin_delete`` directly (a resource group's own delete asks the
+    registry inside the domain)."""
+    offenders = []
+    for name, path in MODULES.items():
+        if not name.startswith("azemu.providers."):
+            continue
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            if "begin_delete(" in line and "kinds.begin_delete(" not in line and "def begin_delete" not in line:
+                offenders.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
+    assert not offenders, "\n".join(offenders)

@@ -224,9 +224,13 @@ class Registry:
     def begin_delete(self, rid: str, tenant_id: str | None) -> OperationRecord | None:
         """A client's DELETE: policy's ``denyAction`` first, then the kind's own delete."""
         kind = self.of_id(rid)
-        if self.guard is not None:
-            self.guard.admit_delete(kind.spec, rid)
+        self.admit_delete(rid)
         return kind.service.begin_delete(rid, tenant_id)
+
+    def admit_delete(self, rid: str) -> None:
+        """Would policy refuse deleting this resource? (a resource group's own delete path asks too)"""
+        if self.guard is not None:
+            self.guard.admit_delete(self.of_id(rid).spec, rid)
 
     def document(self, rec: ResourceRecord) -> dict[str, Any]:
         return self.require(rec.type).service.document(rec)

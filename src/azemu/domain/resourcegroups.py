@@ -202,7 +202,9 @@ class ResourceGroups:
     def begin_delete_group(
         self, subscription_id: str, name: str, tenant_id: str | None, if_match: str | None = None
     ) -> OperationRecord | None:
-        """Start deleting; ``None`` when there is nothing to delete (Azure answers 404)."""
+        """Start deleting; ``None`` when there is nothing to delete (Azure answers 404). Azure Policy's
+        ``denyAction`` with a cascade to resource groups refuses it first."""
+        self.registry.admit_delete(ids.resource_group_id(subscription_id, name))
         with self.store.transaction() as tx:
             rec = tx.get_resource(ids.key_of(ids.resource_group_id(subscription_id, name)))
             if rec is None:

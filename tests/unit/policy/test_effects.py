@@ -409,3 +409,52 @@ def test_gallery_kinds_are_evaluated_like_any_resource(emu):
     assert detail["path"] == "properties.identifier.publisher" and detail["expressionValue"] == "Fabrikam"
     body["properties"]["identifier"]["publisher"] = "Contoso"
     assert put(emu, f"{gallery}/images/web", body).record.name == "web"
+
+
+# a resource group's delete and denyAction: (mode, cascadeBehaviors.resourceGroup, the NSG's env tag, refused?)
+GROUP_DELETE_CASES = [
+    ("Indexed", None, "prod", True),  # Azure's default cascade is deny
+    ("Indexed", "deny", "prod", True),
+    ("Indexed", "allow", "prod", False),
+    ("All", "deny", "prod", False),  # a mode All policy never blocks a group's delete
+    ("Indexed", "deny", "dev", False),  # the condition does not hold: nothing protected
+]
+
+
+@pytest.mark.parametrize(("mode", "cascade", "env", "refused"), GROUP_DELETE_CASES)
+def test_deny_action_cascades_to_a_resource_groups_delete(emu, mode, cascade, env, refused):
+    details: dict[str, Any] = {"actionNames": ["delete"]}
+    if cascade is not None:
+        details["cascadeBehaviors"] = {"resourceGroup": cascade}
+    rule = {
+        "if": {"allOf": [
+            {"field": "type", "equals": "Microsoft.Network/networkSecurityGroups"},
+            {"field": "tags['env']", "equals": "prod"},
+        ]},
+        "then": {"effect": "denyAction", "details": details},
+    }  # fmt: skip
+    assign(emu, "keep-prod", definition(emu, "keep-prod", rule, mode=mode), scope=f"/subscriptions/{SUB}")
+    nsg(emu, "n1", tags={"env": env})
+    if refused:
+        with pytest.raises(AzureError) as caught:
+            emu.resource_groups.begin_delete_group(SUB, "rg", None)
+        assert caught.value.code == "RequestDisallowedByPolicy"
+        assert "The action 'delete' on resource 'rg' was disallowed by policy." in caught.value.message
+        assert emu.resource_groups.get_group(SUB, "rg").state != "Deleting"
+    else:
+        assert emu.resource_groups.begin_delete_group(SUB, "rg", None) is not None
+
+
+def test_deny_action_guards_every_kinds_delete(emu):
+    """Every kind's DELETE goes through the registry, so denyAction protects a gallery as it does a NSG."""
+    assign(
+        emu,
+        "keep-galleries",
+        NO_DELETE,
+        params={"listOfResourceTypesDisallowedForDeletion": ["Microsoft.Compute/galleries"]},
+    )
+    rid = f"{RG_ID}/providers/Microsoft.Compute/galleries/g1"
+    put(emu, rid, {"location": "eastus", "properties": {}})
+    with pytest.raises(AzureError) as caught:
+        emu.kinds.begin_delete(rid, None)
+    assert caught.value.code == "RequestDisallowedByPolicy"

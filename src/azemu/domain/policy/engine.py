@@ -50,6 +50,7 @@ from azemu.state.store import Store, Txn
 log = logging.getLogger("azemu.policy")
 
 NOT_EVALUATED = frozenset({"microsoft.resources/deployments"}) | POLICY_TYPES
+GROUP_TYPE = "microsoft.resources/resourcegroups"
 # the type Azure Policy gives a kind where it differs from the ARM type
 POLICY_TYPE_NAMES = {"microsoft.resources/resourcegroups": "Microsoft.Resources/subscriptions/resourceGroups"}
 _EFFECT_NAMES = {
@@ -534,6 +535,8 @@ class PolicyEngine:
 
     def admit_delete(self, spec: KindSpec, rid: str) -> None:
         """Before a DELETE: ``denyAction`` policies whose condition holds refuse it."""
+        if spec.type.lower() == GROUP_TYPE:
+            return self._admit_group_delete(rid)
         rkey = ids.key_of(rid)
         policies = [c for c in self.applicable(spec, rkey) if c.effect == "denyaction"]
         if not policies:
@@ -555,6 +558,42 @@ class PolicyEngine:
                 violations.append(self._violation(c, ev.trace or []))
         if violations:
             raise effects.action_denied(rec.name, "delete", violations)
+
+    def _admit_group_delete(self, rid: str) -> None:
+        """A resource group's delete is refused when it would take an indexed resource that a ``denyAction``
+        policy of mode Indexed protects, unless the policy's ``cascadeBehaviors.resourceGroup`` is ``allow``
+        (Azure's default is ``deny``); mode All policies and resources without location never block it."""
+        if not any(c.effect == "denyaction" and not c.mode_all for c in self.compiled()):
+            return
+        p = ids.parse(rid)
+        if p is None or p.resource_group is None:
+            return
+        with self.store.read() as tx:
+            contents = tx.list_resources(subscription_id=p.subscription, resource_group=p.resource_group)
+        violations = []
+        for rec in contents:
+            kind = self.registry.get(rec.type)
+            if kind is None or rec.type.lower() == GROUP_TYPE or not rec.location:
+                continue
+            policies = [
+                c for c in self.applicable(kind.spec, rec.key) if c.effect == "denyaction" and not c.mode_all
+            ]
+            if not policies:
+                continue
+            doc = _stored(kind.service.document(rec))
+            for c in policies:
+                details = c.details if isinstance(c.details, dict) else {}
+                actions = [str(a).lower() for a in details.get("actionNames") or []]
+                cascade = (details.get("cascadeBehaviors") or {}).get("resourceGroup") or "deny"
+                if "delete" not in actions or str(cascade).lower() != "deny":
+                    continue
+                if self.exempted(c, rec.key) is not None:
+                    continue
+                ev = self._evaluation(c, doc, rec.id, "", True)
+                if c.pred(ev):
+                    violations.append(self._violation(c, ev.trace or []))
+        if violations:
+            raise effects.action_denied(p.resource_group, "delete", violations)
 
     def _state(
         self,

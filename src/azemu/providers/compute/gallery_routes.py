@@ -59,7 +59,7 @@ class GalleryProvider:
         return listed([document(r) for r in recs])
 
     def delete_gallery(self, req: Request) -> Response:
-        return deleted(req, self.emu, self.emu.galleries.delete_gallery(self._id(req, 1), req.tenant_id))
+        return deleted(req, self.emu, self.emu.kinds.begin_delete(self._id(req, 1), req.tenant_id))
 
     def share(self, req: Request) -> Response:
         op = self.emu.galleries.share(self._id(req, 1), body_of(req, shapes.SHARE), req.tenant_id)
@@ -81,7 +81,7 @@ class GalleryProvider:
         return listed([document(r) for r in recs])
 
     def delete_definition(self, req: Request) -> Response:
-        return deleted(req, self.emu, self.emu.galleries.delete_definition(self._id(req, 2), req.tenant_id))
+        return deleted(req, self.emu, self.emu.kinds.begin_delete(self._id(req, 2), req.tenant_id))
 
     # versions ----------------------------------------------------------------------------------------
     def _version_doc(self, rec: ResourceRecord, expand: bool) -> dict[str, Any]:

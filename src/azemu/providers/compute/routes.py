@@ -105,7 +105,7 @@ class ComputeProvider:
         return listed([vm_extensions.document(r, expand) for r in recs])
 
     def delete_extension(self, req: Request) -> Response:
-        return deleted(req, self.emu, self.emu.vm_extensions.begin_delete(self._ext_id(req), req.tenant_id))
+        return deleted(req, self.emu, self.emu.kinds.begin_delete(self._ext_id(req), req.tenant_id))
 
     # availability sets -------------------------------------------------------------------------------
     def _avset_id(self, req: Request) -> str:
@@ -125,7 +125,7 @@ class ComputeProvider:
         return listed([availability_sets.document(r) for r in recs])
 
     def delete_avset(self, req: Request) -> Response:
-        op = self.emu.availability_sets.begin_delete(self._avset_id(req), req.tenant_id)
+        op = self.emu.kinds.begin_delete(self._avset_id(req), req.tenant_id)
         return Response(200, None) if op is None else deleted(req, self.emu, op)
 
     # images ------------------------------------------------------------------------------------------

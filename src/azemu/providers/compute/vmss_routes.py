@@ -69,7 +69,7 @@ class ScaleSetProvider:
         return listed([vmss.document(r) for r in recs])
 
     def delete(self, req: Request) -> Response:
-        return deleted(req, self.emu, self.emu.scale_sets.begin_delete(self._id(req), req.tenant_id))
+        return deleted(req, self.emu, self.emu.kinds.begin_delete(self._id(req), req.tenant_id))
 
     def action(self, name: str) -> Any:
         def handler(req: Request) -> Response:

@@ -76,7 +76,7 @@ class DevTestLabsProvider:
         return _filtered(req, [self.labs.document(r) for r in recs])
 
     def delete_lab(self, req: Request) -> Response:
-        return deleted(req, self.emu, self.labs.begin_delete(_lab_id(req), req.tenant_id))
+        return deleted(req, self.emu, self.emu.kinds.begin_delete(_lab_id(req), req.tenant_id))
 
     def create_environment(self, req: Request) -> Response:
         lab_id = _lab_id(req)
@@ -126,7 +126,7 @@ class DevTestLabsProvider:
         return _filtered(req, [self.vms.document(r, expand) for r in self.vms.list(_lab_id(req))])
 
     def delete_vm(self, req: Request) -> Response:
-        return deleted(req, self.emu, self.vms.begin_delete(self._vm_id(req), req.tenant_id))
+        return deleted(req, self.emu, self.emu.kinds.begin_delete(self._vm_id(req), req.tenant_id))
 
     def vm_power(self, action: str) -> Callable[[Request], Response]:
         def handler(req: Request) -> Response:
@@ -169,7 +169,7 @@ class DevTestLabsProvider:
         return _filtered(req, [self.images.document(r) for r in self.images.list(_lab_id(req))])
 
     def delete_image(self, req: Request) -> Response:
-        return deleted(req, self.emu, self.images.begin_delete(self._image_id(req), req.tenant_id))
+        return deleted(req, self.emu, self.emu.kinds.begin_delete(self._image_id(req), req.tenant_id))
 
     # artifacts -------------------------------------------------------------------------------------
     def _source_id(self, req: Request) -> str:
@@ -237,7 +237,7 @@ def _children(
     def delete(req: Request) -> Response:
         with emu.store.read() as tx:
             found = tx.get_resource(ids.key_of(rid(req)))
-        service.begin_delete(rid(req), req.tenant_id)
+        emu.kinds.begin_delete(rid(req), req.tenant_id)
         return Response(200 if found is not None else 204, None)
 
     def listing(req: Request) -> Response:

@@ -50,7 +50,7 @@ class ImageBuilderProvider:
         return listed([self.templates.document(r) for r in recs])
 
     def delete(self, req: Request) -> Response:
-        return deleted(req, self.emu, self.templates.begin_delete(self._id(req), req.tenant_id))
+        return deleted(req, self.emu, self.emu.kinds.begin_delete(self._id(req), req.tenant_id))
 
     def run(self, req: Request) -> Response:
         rid = self._id(req)
@@ -84,7 +84,7 @@ class ImageBuilderProvider:
         rid = self._trigger_id(req)
         with self.emu.store.read() as tx:
             found = tx.get_resource(rid.lower())
-        self.triggers.begin_delete(rid, req.tenant_id)
+        self.emu.kinds.begin_delete(rid, req.tenant_id)
         return Response(200 if found is not None else 204, None)
 
 

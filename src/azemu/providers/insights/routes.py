@@ -67,7 +67,7 @@ class InsightsProvider:
         return listed([self.emu.autoscale.document(r) for r in recs])
 
     def delete(self, req: Request) -> Response:
-        self.emu.autoscale.begin_delete(self._id(req), req.tenant_id)
+        self.emu.kinds.begin_delete(self._id(req), req.tenant_id)
         return Response(200, None)
 
     # metrics -----------------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ class IdentityProvider:
         rid = self._id(req)
         with self.emu.store.read() as tx:
             found = self.emu.identities.find(tx, rid)
-        self.emu.identities.begin_delete(rid, req.tenant_id)
+        self.emu.kinds.begin_delete(rid, req.tenant_id)
         return Response(200 if found is not None else 204, None)
 
 

@@ -34,7 +34,7 @@ class LoadBalancerProvider:
         return listed([self.emu.load_balancers.document(r) for r in recs])
 
     def delete(self, req: Request) -> Response:
-        return deleted(req, self.emu, self.emu.load_balancers.begin_delete(self._id(req), req.tenant_id))
+        return deleted(req, self.emu, self.emu.kinds.begin_delete(self._id(req), req.tenant_id))
 
     def put_rule(self, req: Request) -> Response:
         written = self.emu.kinds.put(write_of(req, self._rule_id(req)))
@@ -51,7 +51,7 @@ class LoadBalancerProvider:
         )
 
     def delete_rule(self, req: Request) -> Response:
-        return deleted(req, self.emu, self.emu.load_balancers.begin_delete(self._rule_id(req), req.tenant_id))
+        return deleted(req, self.emu, self.emu.kinds.begin_delete(self._rule_id(req), req.tenant_id))
 
 
 def register(router: Router, ctx: ProviderContext) -> None:

@@ -52,7 +52,7 @@ class RbacProvider:
             doc = self.rbac.document(self.rbac.get(rid))
         except Exception:
             return Response(204, None)
-        self.emu.kinds.of_id(rid).service.begin_delete(rid, req.tenant_id)
+        self.emu.kinds.begin_delete(rid, req.tenant_id)
         return Response(200, doc)
 
     def list_assignments(self, req: Request) -> Response:

@@ -77,7 +77,7 @@ class SiteRecoveryProvider:
         rid = ids.canonical(req.path)
         if rid.lower().endswith("/remove"):
             rid = rid[: -len("/remove")]
-        op = self.emu.kinds.of_id(rid).service.begin_delete(rid, req.tenant_id)
+        op = self.emu.kinds.begin_delete(rid, req.tenant_id)
         return Response(200, None) if op is None else accepted(req, self.emu, op)
 
     def lister(self, full_type: str, under: Callable[[Request], str | None]) -> Callable[[Request], Response]:

@@ -79,7 +79,7 @@ class RecoveryServicesProvider:
         return listed([self.emu.vaults.document(r) for r in recs])
 
     def delete_vault(self, req: Request) -> Response:
-        return deleted(req, self.emu, self.emu.vaults.begin_delete(self._vault_id(req), req.tenant_id))
+        return deleted(req, self.emu, self.emu.kinds.begin_delete(self._vault_id(req), req.tenant_id))
 
     def vault_operation(self, req: Request) -> Response:
         op = self._op(req)

@@ -86,7 +86,7 @@ class DeploymentsProvider:
         return listed([self.emu.deployments.document(r) for r in recs])
 
     def delete(self, req: Request) -> Response:
-        return deleted(req, self.emu, self.emu.deployments.begin_delete(self._id(req), req.tenant_id))
+        return deleted(req, self.emu, self.emu.kinds.begin_delete(self._id(req), req.tenant_id))
 
     def validate(self, req: Request) -> Response:
         result = self.emu.deployments.validate(

@@ -38,7 +38,7 @@ class StorageProvider:
         return Response(200, self.emu.storage_accounts.check_name(str(req.json_object().get("name") or "")))
 
     def delete(self, req: Request) -> Response:
-        self.emu.storage_accounts.begin_delete(self._id(req), req.tenant_id)
+        self.emu.kinds.begin_delete(self._id(req), req.tenant_id)
         return Response(200, None)
 
 
