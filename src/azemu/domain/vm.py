@@ -259,6 +259,9 @@ class VirtualMachines:
             rec.body["properties"]["hardwareProfile"]["vmSize"] = size
         if "userData" in props:
             internal(rec)["userData"] = _user_data(props["userData"])
+        given_disks = (props.get("storageProfile") or {}).get("dataDisks")
+        if given_disks is not None:
+            self._update_data_disks(tx, rec, given_disks)
         # what the platform owns is changed only by the rules above; every other property the client
         # sends replaces the stored one (shapes.keep: the new value wins, what it leaves out stays)
         given = {k: v for k, v in props.items() if k not in _OWNED}
@@ -896,6 +899,52 @@ class VirtualMachines:
             )
         return sorted(out, key=lambda d: int(d["lun"]))
 
+    def _update_data_disks(self, tx: Txn, rec: ResourceRecord, given: Sequence[dict[str, Any]]) -> None:
+        """A PUT of an existing VM lists its data disks as they should be (``az vm disk attach|detach`` send
+        the whole list): a new lun is attached (``Empty`` makes the disk, ``Attach`` takes an unattached one), a
+        lun left out or marked ``toBeDetached`` is detached (the disk stays, unattached), a kept lun may change
+        its caching, write accelerator and delete option."""
+        storage = rec.body["properties"]["storageProfile"]
+        current = {int(d["lun"]): d for d in storage.get("dataDisks") or []}
+        wanted = dict(data_disk_entries(given, "dataDisks"))
+        kept: builtins.list[dict[str, Any]] = []
+        detached: builtins.list[dict[str, Any]] = []
+        for lun, d in current.items():
+            w = wanted.pop(lun, None)
+            if w is None or w.get("toBeDetached") is True:
+                detached.append(d)
+                continue
+            ref = str((w.get("managedDisk") or {}).get("id") or "")
+            if ref and ref.lower() != str(d["managedDisk"]["id"]).lower():
+                raise InvalidParameter(
+                    f"A disk at LUN {lun} already exists. Please choose a different LUN.",
+                    target="dataDisks",
+                )
+            kept.append({**d, **{k: w[k] for k in _DATA_DISK_CHANGEABLE if k in w}})
+        p = ids.parse(rec.id)
+        size = str(rec.body["properties"]["hardwareProfile"]["vmSize"])
+        added = (
+            self._data_disks(tx, builtins.list(wanted.values()), [], {}, p, rec.location or "", rec.id, size)
+            if wanted
+            else []
+        )
+        limit = sizes.find(size)
+        if limit is not None and len(kept) + len(added) > limit.max_data_disks:
+            raise AzureError(
+                f"The maximum number of data disks allowed to be attached to a VM of this size is "
+                f"{limit.max_data_disks}.",
+                code="OperationNotAllowed",
+                status=409,
+                target="dataDisks",
+            )
+        deallocated = self.table.fact(rec.state, "power") == "deallocated"
+        for d in added:
+            if deallocated:
+                self._disk_state(tx, d["managedDisk"]["id"], "Reserved")
+        for d in detached:
+            self.disks.set_state(tx, d["managedDisk"]["id"], "detach")
+        storage["dataDisks"] = sorted([*kept, *added], key=lambda d: int(d["lun"]))
+
     @staticmethod
     def _data_disk_id(d: dict[str, Any], p: Any, lun: int, *, from_image: bool = False) -> tuple[str, str]:
         """Azure's default names: ``vm_lun_0_2_<hex>`` for a disk from an image's data disk,
@@ -960,6 +1009,8 @@ class VirtualMachines:
 # what the VM's own rules build from the request (storageProfile's disks and image, NICs, osProfile's
 # public view, userData kept apart); every other property is stored as the client sent it
 _OWNED = ("storageProfile", "networkProfile", "osProfile", "hardwareProfile", "userData")
+# what a PUT may change on a data disk the VM keeps
+_DATA_DISK_CHANGEABLE = ("caching", "writeAcceleratorEnabled", "deleteOption")
 # top-level ARM properties besides location, tags and properties, kept as sent
 _TOP_LEVEL = ("identity", "plan", "zones", "extendedLocation", "placement")
 
