@@ -259,9 +259,15 @@ class VirtualMachines:
             rec.body["properties"]["hardwareProfile"]["vmSize"] = size
         if "userData" in props:
             internal(rec)["userData"] = _user_data(props["userData"])
+        given_os = (props.get("storageProfile") or {}).get("osDisk")
+        if isinstance(given_os, dict):
+            self._swap_os_disk(tx, rec, given_os)
         given_disks = (props.get("storageProfile") or {}).get("dataDisks")
         if given_disks is not None:
             self._update_data_disks(tx, rec, given_disks)
+        given_nics = (props.get("networkProfile") or {}).get("networkInterfaces")
+        if given_nics is not None:
+            self._update_nics(tx, rec, given_nics)
         # what the platform owns is changed only by the rules above; every other property the client
         # sends replaces the stored one (shapes.keep: the new value wins, what it leaves out stays)
         given = {k: v for k, v in props.items() if k not in _OWNED}
@@ -899,6 +905,104 @@ class VirtualMachines:
             )
         return sorted(out, key=lambda d: int(d["lun"]))
 
+    def _swap_os_disk(self, tx: Txn, rec: ResourceRecord, given: dict[str, Any]) -> None:
+        """``az vm update --os-disk``: a PUT naming another managed disk as the OS disk swaps it in while the VM is
+        deallocated - the disk must be unattached and carry the VM's OS type; the old OS disk stays, unattached.
+        The guest is the new disk's from the next start."""
+        os_disk = rec.body["properties"]["storageProfile"]["osDisk"]
+        ref = str((given.get("managedDisk") or {}).get("id") or "")
+        if not ref or ref.lower() == str(os_disk["managedDisk"]["id"]).lower():
+            os_disk.update({k: given[k] for k in ("caching", "deleteOption") if given.get(k) is not None})
+            return
+        if self.table.fact(rec.state, "power") != "deallocated":
+            raise Conflict(
+                f"The OS disk of virtual machine '{rec.name}' can be swapped only while it is stopped (deallocated).",
+                code="OperationNotAllowed",
+                target="osDisk",
+            )
+        disk = self.disks.tracked.require(tx, ref)
+        wanted_os = str(os_disk.get("osType") or "")
+        has_os = str(disk.body["properties"].get("osType") or "")
+        if has_os.lower() != wanted_os.lower():
+            raise InvalidParameter(
+                f"The disk '{disk.name}' cannot be the OS disk of virtual machine '{rec.name}': its OS type is "
+                f"'{has_os or 'none'}', the virtual machine's is '{wanted_os}'.",
+                target="osDisk.managedDisk.id",
+            )
+        disk = self.disks.attach(tx, ref, rec.id)
+        self._disk_state(tx, disk.id, "Reserved")
+        self.disks.set_state(tx, str(os_disk["managedDisk"]["id"]), "detach")
+        os_disk.update(
+            {
+                "name": disk.name,
+                "diskSizeGB": int(
+                    disk.body["properties"].get("diskSizeGB") or os_disk.get("diskSizeGB") or 0
+                ),
+                "managedDisk": {
+                    **os_disk["managedDisk"],
+                    "id": disk.id,
+                    "storageAccountType": disk.body["sku"]["name"],
+                },
+            }
+        )
+        os_disk.update({k: given[k] for k in ("caching", "deleteOption") if given.get(k) is not None})
+
+    def _update_nics(self, tx: Txn, rec: ResourceRecord, given: Sequence[dict[str, Any]]) -> None:
+        """A PUT of an existing VM lists its network interfaces as they should be (``az vm nic add|remove|set``):
+        adding or removing one needs the VM deallocated; with several, exactly one is primary; a kept one may
+        change its ``primary`` and ``deleteOption``."""
+        network = rec.body["properties"]["networkProfile"]
+        current = {str(n["id"]).lower(): n for n in network.get("networkInterfaces") or []}
+        wanted: dict[str, dict[str, Any]] = {}
+        for n in given:
+            ref = str((n or {}).get("id") or "")
+            if not ref:
+                raise InvalidParameter(
+                    "Required parameter 'networkInterface.id' is missing (null).",
+                    target="networkProfile.networkInterfaces.id",
+                )
+            wanted[ref.lower()] = n
+        if not wanted:
+            raise InvalidParameter(
+                "Required parameter 'networkProfile' is missing (null).", target="networkProfile"
+            )
+        added = [k for k in wanted if k not in current]
+        removed = [k for k in current if k not in wanted]
+        if (added or removed) and self.table.fact(rec.state, "power") != "deallocated":
+            raise Conflict(
+                f"Network interfaces of virtual machine '{rec.name}' can be added or removed only while it is "
+                "stopped (deallocated).",
+                code="OperationNotAllowed",
+            )
+        if len(wanted) > 1:
+            primaries = [n for n in wanted.values() if _primary(n)]
+            if len(primaries) != 1:
+                nic = next(iter(wanted.values()))["id"]
+                raise InvalidParameter(
+                    f"Network interface {nic} must have Primary property set."
+                    if not primaries
+                    else f"Virtual machine {rec.name} must have exactly one network interface set as primary.",
+                    code="NetworkInterfaceMustHavePrimaryPropertySet"
+                    if not primaries
+                    else "InvalidParameter",
+                    target="networkProfile.networkInterfaces",
+                )
+        for key in added:
+            self.network.attach(tx, str(wanted[key]["id"]), rec.id)
+        for key in removed:
+            self.network.detach(tx, str(current[key]["id"]))
+        out = []
+        for key, n in wanted.items():
+            entry = dict(current.get(key) or {"id": n["id"]})
+            props_in = {k: v for k, v in (n.get("properties") or {}).items() if v is not None}
+            for k in ("primary", "deleteOption"):
+                if k in n and n[k] is not None:
+                    props_in[k] = n[k]
+            if props_in:
+                entry["properties"] = {**(entry.get("properties") or {}), **props_in}
+            out.append(entry)
+        network["networkInterfaces"] = out
+
     def _update_data_disks(self, tx: Txn, rec: ResourceRecord, given: Sequence[dict[str, Any]]) -> None:
         """A PUT of an existing VM lists its data disks as they should be (``az vm disk attach|detach`` send
         the whole list): a new lun is attached (``Empty`` makes the disk, ``Attach`` takes an unattached one), a
@@ -1009,6 +1113,12 @@ class VirtualMachines:
 # what the VM's own rules build from the request (storageProfile's disks and image, NICs, osProfile's
 # public view, userData kept apart); every other property is stored as the client sent it
 _OWNED = ("storageProfile", "networkProfile", "osProfile", "hardwareProfile", "userData")
+
+
+def _primary(nic: dict[str, Any]) -> bool:
+    return bool((nic.get("properties") or {}).get("primary", nic.get("primary")))
+
+
 # what a PUT may change on a data disk the VM keeps
 _DATA_DISK_CHANGEABLE = ("caching", "writeAcceleratorEnabled", "deleteOption")
 # top-level ARM properties besides location, tags and properties, kept as sent
