@@ -120,3 +120,19 @@ def test_os_disk_swap_boots_the_other_disks_guest(vms):
     out = emu.az_json("vm", "run-command", "invoke", *rg_vm2, "--command-id", "RunShellScript", "--scripts",
                       "cat /etc/marker")  # fmt: skip
     assert "before-swap" in out["value"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("setting", "target"),
+    [
+        ("osProfile.computerName=other", "osProfile.computerName"),
+        ("osProfile.adminUsername=other", "osProfile.adminUsername"),
+        ("storageProfile.imageReference.sku=20_04-lts", "imageReference"),
+    ],
+)
+def test_properties_fixed_at_creation_are_refused(vms, setting, target):
+    done = vms.az("vm", "update", "-g", RG, "-n", "vm1", "--set", setting)
+    assert done.returncode != 0
+    assert f"(PropertyChangeNotAllowed) Changing property '{target}' is not allowed." in done.stderr, (
+        done.stderr
+    )

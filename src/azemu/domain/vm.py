@@ -252,6 +252,7 @@ class VirtualMachines:
                 code="PropertyChangeNotAllowed",
                 target="osProfile",
             )
+        _refuse_changes(rec.body["properties"], props)
         if body.get("tags") is not None:
             rec.body["tags"] = dict(body["tags"])
         size = (props.get("hardwareProfile") or {}).get("vmSize")
@@ -1113,6 +1114,39 @@ class VirtualMachines:
 # what the VM's own rules build from the request (storageProfile's disks and image, NICs, osProfile's
 # public view, userData kept apart); every other property is stored as the client sent it
 _OWNED = ("storageProfile", "networkProfile", "osProfile", "hardwareProfile", "userData")
+
+
+# what a PUT of an existing VM may not change: (where, key) -> Azure's target
+_FIXED = (
+    (("osProfile",), "computerName", "osProfile.computerName"),
+    (("osProfile",), "adminUsername", "osProfile.adminUsername"),
+    (("storageProfile",), "imageReference", "imageReference"),
+)
+
+
+def _refuse_changes(stored: dict[str, Any], given: dict[str, Any]) -> None:
+    """Azure's 409 ``PropertyChangeNotAllowed`` for a property fixed at creation that a PUT changes."""
+    for path, key, target in _FIXED:
+        have: Any = stored
+        want: Any = given
+        for step in path:
+            have = (have or {}).get(step) if isinstance(have, dict) else None
+            want = (want or {}).get(step) if isinstance(want, dict) else None
+        if not isinstance(want, dict) or want.get(key) is None or not isinstance(have, dict):
+            continue
+        old, new = have.get(key), want[key]
+        if isinstance(new, dict) and isinstance(old, dict):
+            same = {
+                k.lower(): str(v).lower() for k, v in new.items() if v is not None and k != "exactVersion"
+            } == {k.lower(): str(v).lower() for k, v in old.items() if v is not None and k != "exactVersion"}
+        else:
+            same = str(new).lower() == str(old).lower()
+        if not same:
+            raise Conflict(
+                f"Changing property '{target}' is not allowed.",
+                code="PropertyChangeNotAllowed",
+                target=target,
+            )
 
 
 def _primary(nic: dict[str, Any]) -> bool:
