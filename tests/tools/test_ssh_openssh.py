@@ -247,3 +247,35 @@ def test_shutdown_inside_the_guest_stops_the_vm_and_its_ssh(env):
     view = c.compute.virtual_machines.instance_view(RG, "haltvm")
     assert "PowerState/stopped" in [s.code for s in view.statuses]
     assert wait_port(ip, openssh.port, closed=True)
+
+
+def test_a_network_security_group_without_an_ssh_rule_keeps_ssh_out(env):
+    """As in Azure: a NSG on the NIC with no inbound rule for port 22 (az vm create --nsg-rule NONE) leaves
+    only DenyAllInBound for the Internet, so nothing answers; a rule allowing TCP 22 opens it."""
+    from azure.mgmt.network.models import NetworkSecurityGroup, SecurityRule
+
+    c, openssh, key, _ = env
+    vm, ip = _vm(env, "nsgvm")
+    nic_id = vm.network_profile.network_interfaces[0].id
+    nic_name = nic_id.rsplit("/", 1)[-1]
+    closed = c.network.network_security_groups.begin_create_or_update(
+        RG, "nsgvm-nsg", NetworkSecurityGroup(location="eastus")
+    ).result()
+    nic = c.network.network_interfaces.get(RG, nic_name)
+    nic.network_security_group = NetworkSecurityGroup(id=closed.id)
+    c.network.network_interfaces.begin_create_or_update(RG, nic_name, nic).result()
+    assert wait_port(ip, openssh.port, closed=True), "SSH still answers behind a NSG that allows nothing"
+    refused = openssh.ssh(f"azureuser@{ip}", "true", key=key)
+    assert refused.returncode == 255
+
+    ssh_rule = SecurityRule(
+        name="allow-ssh", priority=1000, direction="Inbound", access="Allow", protocol="Tcp",
+        source_address_prefix="*", source_port_range="*", destination_address_prefix="*",
+        destination_port_range="22",
+    )  # fmt: skip
+    c.network.network_security_groups.begin_create_or_update(
+        RG, "nsgvm-nsg", NetworkSecurityGroup(location="eastus", security_rules=[ssh_rule])
+    ).result()
+    assert wait_port(ip, openssh.port), "SSH is closed although the NSG allows port 22"
+    done = openssh.ssh(f"azureuser@{ip}", "hostname", key=key)
+    assert done.returncode == 0 and done.stdout.strip() == "nsgvm", done.stderr

@@ -11,10 +11,10 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from azemu.clock.clock import Clock
-from azemu.domain import ids
+from azemu.domain import ids, nsg
 from azemu.domain.errors import AzureError
 from azemu.domain.network import NIC, PIP, VNET
 from azemu.domain.vm import TYPE as VM
@@ -90,6 +90,7 @@ class GuestSessions:
             if not private and not any(is_loopback(ip) for ip in pips.values()):
                 return out  # nothing can answer SSH: no NIC or VM is read
             vms: dict[str, ResourceRecord | None] = {}
+            groups: dict[str, dict[str, Any] | None] = {}
             for nic in tx.list_resources(type=NIC):
                 vm_id = (nic.body["properties"].get("virtualMachine") or {}).get("id")
                 if not vm_id:
@@ -100,16 +101,50 @@ class GuestSessions:
                 if vm is None:
                     continue
                 keys = tuple((vm.internal.get("identity") or {}).get("sshHostKeys") or ())
+                nic_group = self._group(
+                    tx, groups, (nic.body["properties"].get("networkSecurityGroup") or {}).get("id")
+                )
                 for c in nic.body["properties"].get("ipConfigurations") or []:
                     props = c.get("properties") or {}
                     pip = (props.get("publicIPAddress") or {}).get("id")
-                    for address in (
-                        pips.get(pip.lower(), "") if pip else "",
-                        props.get("privateIPAddress") or "",
+                    private_ip = props.get("privateIPAddress") or ""
+                    path = [self._subnet_group(tx, groups, (props.get("subnet") or {}).get("id")), nic_group]
+                    for address, from_internet in (
+                        (pips.get(pip.lower(), "") if pip else "", True),
+                        (private_ip, False),
                     ):
-                        if is_loopback(address):
+                        # a network security group without an inbound rule for port 22 keeps SSH out, as in Azure
+                        if is_loopback(address) and nsg.allowed(
+                            path, nsg.Flow(from_internet, private_ip, address)
+                        ):
                             out[address] = SshTarget(address, vm.id, keys)
         return out
+
+    @staticmethod
+    def _group(tx: Txn, seen: dict[str, dict[str, Any] | None], nsg_id: str | None) -> dict[str, Any] | None:
+        """A network security group's document (its rules), read once per look; ``None`` for none."""
+        if not nsg_id:
+            return None
+        key = nsg_id.lower()
+        if key not in seen:
+            rec = tx.get_resource(ids.key_of(nsg_id))
+            seen[key] = {"properties": rec.body.get("properties") or {}} if rec is not None else None
+        return seen[key]
+
+    def _subnet_group(
+        self, tx: Txn, seen: dict[str, dict[str, Any] | None], subnet_id: str | None
+    ) -> dict[str, Any] | None:
+        if not subnet_id or "/subnets/" not in subnet_id.lower():
+            return None
+        vnet_id, _, name = subnet_id.rpartition("/subnets/")
+        vnet = tx.get_resource(ids.key_of(vnet_id))
+        if vnet is None:
+            return None
+        for sn in vnet.body["properties"].get("subnets") or []:
+            if str(sn.get("name", "")).lower() == name.lower():
+                group = ((sn.get("properties") or {}).get("networkSecurityGroup") or {}).get("id")
+                return self._group(tx, seen, group)
+        return None
 
     def _running_linux(self, tx: Txn, vm_id: str) -> ResourceRecord | None:
         rec = tx.get_resource(ids.key_of(vm_id))
