@@ -3,6 +3,7 @@ public IP addresses and network interfaces (a NIC belongs to at most one VM)."""
 
 from __future__ import annotations
 
+import builtins
 import copy
 import ipaddress
 import random
@@ -89,6 +90,11 @@ class InUseSubnetCannotBeDeleted(AzureError):
     code, status = "InUseSubnetCannotBeDeleted", 400
 
 
+def _rule_input(rule: dict[str, Any]) -> dict[str, Any]:
+    """A stored rule's properties as a client would send them again (its provisioning state left out)."""
+    return {k: v for k, v in (rule.get("properties") or {}).items() if k != "provisioningState"}
+
+
 def _default_rules(nsg_id: str) -> list[dict[str, Any]]:
     rows = [
         ("AllowVnetInBound", 65000, "Inbound", "VirtualNetwork", "VirtualNetwork", "Allow"),
@@ -142,6 +148,7 @@ class Network:
         self.clock = clock
         self.tracked = Tracked(clock, groups)
         self.operations = operations
+        self.registry = registry
         for spec in KINDS.values():
             operations.register(spec.op("delete"), self._complete_delete, on_failure=self._delete_failed)
             operations.register(spec.op("put"), self._complete_put)
@@ -461,6 +468,73 @@ class Network:
             if sn["name"].lower() == name.lower():
                 return vnet, sn
         raise resource_not_found(f"{VNET}/{vnet.name}/subnets/{name}", vnet.resource_group or "")
+
+    # a network security group's rules, each as a child resource (az network nsg rule …) ----------------
+    def security_rule(self, nsg_id: str, name: str) -> dict[str, Any]:
+        nsg = self.get(nsg_id)
+        for rule in document(nsg)["properties"]["securityRules"]:
+            if rule["name"].lower() == name.lower():
+                return dict(rule)
+        raise resource_not_found(f"{NSG}/{nsg.name}/securityRules/{name}", nsg.resource_group or "")
+
+    def security_rules(self, nsg_id: str) -> builtins.list[dict[str, Any]]:
+        return list(document(self.get(nsg_id))["properties"]["securityRules"])
+
+    def put_security_rule(
+        self, nsg_id: str, name: str, props: dict[str, Any], tenant_id: str | None, api_version: str = ""
+    ) -> tuple[dict[str, Any], bool, OperationRecord | None]:
+        """Create or replace one rule: the security group is rewritten with it (through the registry, as any
+        PUT: Azure Policy sees the group as it will be). Returns (the rule, created, the group's operation)."""
+        nsg = self.get(nsg_id)
+        rules = [r for r in document(nsg)["properties"]["securityRules"]]
+        created = not any(r["name"].lower() == name.lower() for r in rules)
+        kept = [
+            {"name": r["name"], "properties": _rule_input(r)}
+            for r in rules
+            if r["name"].lower() != name.lower()
+        ]
+        written = self.registry.put(
+            Write(
+                nsg.id,
+                {"location": nsg.location, "tags": nsg.body.get("tags") or {},
+                 "properties": {"securityRules": [*kept, {"name": name, "properties": props}]}},
+                tenant_id,
+                api_version,
+            )
+        )  # fmt: skip
+        rule = next(
+            r
+            for r in document(written.record)["properties"]["securityRules"]
+            if r["name"].lower() == name.lower()
+        )
+        return rule, created, written.operation
+
+    def delete_security_rule(
+        self, nsg_id: str, name: str, tenant_id: str | None, api_version: str = ""
+    ) -> bool:
+        """Remove one rule (the group rewritten without it); False when there was none."""
+        nsg = self.get(nsg_id)
+        rules = document(nsg)["properties"]["securityRules"]
+        kept = [
+            {"name": r["name"], "properties": _rule_input(r)}
+            for r in rules
+            if r["name"].lower() != name.lower()
+        ]
+        if len(kept) == len(rules):
+            return False
+        self.registry.put(
+            Write(
+                nsg.id,
+                {
+                    "location": nsg.location,
+                    "tags": nsg.body.get("tags") or {},
+                    "properties": {"securityRules": kept},
+                },
+                tenant_id,
+                api_version,
+            )
+        )
+        return True
 
     def put_subnet(
         self, vnet_id: str, name: str, props: dict[str, Any], tenant_id: str | None

@@ -306,6 +306,8 @@ SUBNET = kind_shape("Microsoft.Network/virtualNetworks/subnets")
 NIC = kind_shape("Microsoft.Network/networkInterfaces")
 PUBLIC_IP = kind_shape("Microsoft.Network/publicIPAddresses")
 NSG = kind_shape("Microsoft.Network/networkSecurityGroups")
+# one rule of a network security group, PUT on its own (az network nsg rule create): the NSG's own spec model
+SECURITY_RULE = SpecShape("SecurityRule", NSG.spec_version)
 RESOURCE_GROUP = kind_shape("Microsoft.Resources/resourceGroups")
 
 _NAMES = {

@@ -7,7 +7,7 @@ from azemu.arm.lro import accepted_headers
 from azemu.arm.router import Router
 from azemu.domain import shapes
 from azemu.domain.kinds import KindSpec
-from azemu.domain.network import KINDS, VNET, document
+from azemu.domain.network import KINDS, NSG, VNET, document
 from azemu.providers.base import (
     ProviderContext,
     api_of,
@@ -61,6 +61,31 @@ class NetworkProvider:
         )
         return Response(200, subnet, headers=accepted_headers(req, op, self.emu.clock, location=False))
 
+    # security rules (children of a network security group) -------------------------------------------
+    def get_rule(self, req: Request) -> Response:
+        return Response(200, self.emu.network.security_rule(self._id(req), req.params["rule"]))
+
+    def list_rules(self, req: Request) -> Response:
+        return listed(self.emu.network.security_rules(self._id(req)))
+
+    def put_rule(self, req: Request) -> Response:
+        body = body_of(req, shapes.SECURITY_RULE)
+        rule, created, op = self.emu.network.put_security_rule(
+            self._id(req),
+            req.params["rule"],
+            body.get("properties") or {},
+            req.tenant_id,
+            req.api_version or "",
+        )
+        headers = accepted_headers(req, op, self.emu.clock, location=False) if op is not None else {}
+        return Response(201 if created else 200, rule, headers=headers)
+
+    def delete_rule(self, req: Request) -> Response:
+        gone = self.emu.network.delete_security_rule(
+            self._id(req), req.params["rule"], req.tenant_id, req.api_version or ""
+        )
+        return Response(200 if gone else 204, None)
+
 
 def register(router: Router, ctx: ProviderContext) -> None:
     for spec in KINDS.values():
@@ -77,3 +102,9 @@ def register(router: Router, ctx: ProviderContext) -> None:
             router.add("GET", base + "/{name}/subnets", p.list_subnets, api=sub_api)
             router.add("GET", base + "/{name}/subnets/{subnet}", p.get_subnet, api=sub_api)
             router.add("PUT", base + "/{name}/subnets/{subnet}", p.put_subnet, api=sub_api)
+        if spec.type == NSG:
+            rule_api = ("Microsoft.Network", "networkSecurityGroups/securityRules")
+            router.add("GET", base + "/{name}/securityRules", p.list_rules, api=rule_api)
+            router.add("GET", base + "/{name}/securityRules/{rule}", p.get_rule, api=rule_api)
+            router.add("PUT", base + "/{name}/securityRules/{rule}", p.put_rule, api=rule_api)
+            router.add("DELETE", base + "/{name}/securityRules/{rule}", p.delete_rule, api=rule_api)
