@@ -12,7 +12,9 @@ providers do with a request, for the request's api-version:
 
 * property names and enum values are read case-insensitively and given the spec's spelling (az's own
   templates send ``diskSizeGb`` and ``createOption: "fromImage"``);
-* a property of the wrong JSON type is ARM's ``InvalidRequestContent`` ("Error converting value …");
+* a property of the wrong JSON type is ARM's ``InvalidRequestContent`` ("Error converting value …"), except
+  a string holding a number or a boolean where the spec has one (``"primary": "true"``, ``"backendPort":
+  "22"``), which ARM's JSON reader converts (az's own scale-set template sends them);
 * read-only properties (``provisioningState``, ``vmId`` … a GET-modify-PUT sends them back) are ignored,
   as are properties the spec does not define for that api-version (Compute, Disk, Gallery and Network
   RPs deserialize a body into the api-version's model, which drops members it does not have);
@@ -31,6 +33,7 @@ nested dict | ``[shape]`` | :class:`Choice`) still work with :func:`normalize` a
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
@@ -188,20 +191,32 @@ def _clean(value: Any, tref: str, path: str, api: str, ignored: list[str] | None
     if tref == "any":
         return value
     if tref == "bool":
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"  # "true": as ARM's JSON reader converts it
         if not isinstance(value, bool):
             _fail(value, bool, path)
         return value
     if tref == "int":
+        if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+            return int(value.strip())  # "50000": as ARM's JSON reader converts it
         if isinstance(value, bool) or not isinstance(value, int):
             _fail(value, int, path)
         return value
     if tref == "float":
+        if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+            return float(value.strip())
         if isinstance(value, bool) or not isinstance(value, int | float):
             _fail(value, float, path)
         return value
     if not isinstance(value, str):  # string, date-time, duration, byte ...
         _fail(value, str, path)
     return value
+
+
+# a JSON string holding a number or a boolean is read as one (Newtonsoft, ARM's JSON reader, converts them:
+# az's own templates send ``"primary": "true"`` and ``"frontendPortRangeStart": "50000"``)
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def _subtype(model: str, value: dict[str, Any]) -> tuple[str, tuple[str, str] | None]:
@@ -286,6 +301,9 @@ RESOURCE = {"location": str, "tags": dict, "properties": dict, "sku": {"name": s
 # Resource kinds and the bodies of PATCH requests and actions, from the spec artifact.
 VM = kind_shape("Microsoft.Compute/virtualMachines")
 VM_EXTENSION = kind_shape("Microsoft.Compute/virtualMachines/extensions")
+VMSS = kind_shape("Microsoft.Compute/virtualMachineScaleSets")
+VMSS_VM = kind_shape("Microsoft.Compute/virtualMachineScaleSets/virtualMachines")
+VMSS_UPDATE = body_shape("VirtualMachineScaleSetUpdate")
 AVAILABILITY_SET = kind_shape("Microsoft.Compute/availabilitySets")
 DISK = kind_shape("Microsoft.Compute/disks")
 SNAPSHOT = kind_shape("Microsoft.Compute/snapshots")
