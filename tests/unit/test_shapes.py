@@ -131,8 +131,6 @@ def test_keep_lays_what_was_sent_under_what_was_computed(given, computed, kept):
 
 # kinds merged from the scale-set branch before the spec artifact covered them (being moved onto spec shapes)
 SHAPES_PENDING = {
-    "Microsoft.Network/loadBalancers",
-    "Microsoft.Network/loadBalancers/inboundNatRules",
     "Microsoft.Insights/autoscalesettings",
     # Azure Policy's kinds from the policy branch: hand-written shapes (domain/policy/service.py SHAPES) until
     # the artifact covers them (their SDK, azure-mgmt-resource-policy, is not a test dependency yet)
@@ -188,3 +186,66 @@ def test_every_served_kind_has_a_spec_shape(tmp_path):
             continue
         assert isinstance(kind.spec.shape, shapes.SpecShape), kind.spec.type
     assert {k.spec.type for k in emu.kinds} >= SHAPES_PENDING
+
+
+def test_az_vmss_templates_load_balancer_reads_as_the_network_rp_reads_it():
+    """az vmss create's template sends NAT rule ports as strings (``"frontendPortRangeStart": "50000"``); with
+    enum values in any case and ids without their leading slash, the spec shape reads them as the Network RP
+    does."""
+    from azemu.clock.clock import Clock
+    from azemu.domain.emulator import Emulator
+    from azemu.domain.kinds import Write
+    from azemu.domain.tenancy import Defaults
+    from azemu.state.sqlite import SqliteStore
+
+    defaults = Defaults("t", "s", "c", "x")
+    emu = Emulator(SqliteStore(None), Clock(), defaults)
+    emu.resource_groups.create_or_update("s", "rg", "eastus", None, None)
+    lb = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/loadBalancers/lb"
+    emu.kinds.put(Write(lb.replace("loadBalancers/lb", "publicIPAddresses/ip"), {"location": "eastus"}, None))
+    emu.kinds.put(
+        Write(
+            lb,
+            {
+                "location": "eastus",
+                "Properties": {
+                    "frontendIPConfigurations": [
+                        {
+                            "name": "fe",
+                            "properties": {
+                                "publicIPAddress": {
+                                    "id": lb.replace("loadBalancers/lb", "publicIPAddresses/ip")[1:]
+                                }
+                            },
+                        }
+                    ],
+                    "backendAddressPools": [{"name": "pool"}],
+                    "provisioningState": "Failed",
+                },
+            },
+            None,
+        )
+    )
+    nat = emu.kinds.put(
+        Write(
+            f"{lb}/inboundNatRules/nat",
+            {
+                "properties": {
+                    "frontendIPConfiguration": {"id": f"{lb}/frontendIPConfigurations/fe"},
+                    "backendAddressPool": {"id": f"{lb}/backendAddressPools/pool"},
+                    "protocol": "tcp",
+                    "frontendPortRangeStart": "50000",
+                    "frontendPortRangeEnd": "50119",
+                    "backendPort": "22",
+                }
+            },
+            None,
+        )
+    )
+    props = emu.kinds.document(nat.record)["properties"]
+    assert (props["protocol"], props["frontendPortRangeStart"], props["backendPort"]) == ("Tcp", 50000, 22)
+    shown = emu.kinds.document(emu.load_balancers.get(lb))["properties"]
+    assert shown["frontendIPConfigurations"][0]["properties"]["publicIPAddress"]["id"].startswith(
+        "/subscriptions/"
+    )
+    assert [r["name"] for r in shown["inboundNatRules"]] == ["nat"]

@@ -324,6 +324,8 @@ SUBNET = kind_shape("Microsoft.Network/virtualNetworks/subnets")
 NIC = kind_shape("Microsoft.Network/networkInterfaces")
 PUBLIC_IP = kind_shape("Microsoft.Network/publicIPAddresses")
 NSG = kind_shape("Microsoft.Network/networkSecurityGroups")
+LOAD_BALANCER = kind_shape("Microsoft.Network/loadBalancers")
+NAT_RULE = kind_shape("Microsoft.Network/loadBalancers/inboundNatRules")
 RESOURCE_GROUP = kind_shape("Microsoft.Resources/resourceGroups")
 
 _NAMES = {
