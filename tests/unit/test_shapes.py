@@ -131,7 +131,6 @@ def test_keep_lays_what_was_sent_under_what_was_computed(given, computed, kept):
 
 # kinds merged from the scale-set branch before the spec artifact covered them (being moved onto spec shapes)
 SHAPES_PENDING = {
-    "Microsoft.Insights/autoscalesettings",
     # Azure Policy's kinds from the policy branch: hand-written shapes (domain/policy/service.py SHAPES) until
     # the artifact covers them (their SDK, azure-mgmt-resource-policy, is not a test dependency yet)
     "Microsoft.Authorization/policyDefinitions",
@@ -249,3 +248,43 @@ def test_az_vmss_templates_load_balancer_reads_as_the_network_rp_reads_it():
         "/subscriptions/"
     )
     assert [r["name"] for r in shown["inboundNatRules"]] == ["nat"]
+
+
+def test_an_autoscale_setting_is_read_as_the_insights_rp_reads_it():
+    rule = {
+        "metricTrigger": {
+            "metricname": "Percentage CPU",
+            "metricResourceUri": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/"
+            "virtualMachineScaleSets/ss",
+            "timeGrain": "PT1M",
+            "statistic": "average",
+            "timeWindow": "PT5M",
+            "timeAggregation": "AVERAGE",
+            "operator": "greaterThan",
+            "threshold": 70,
+        },
+        "scaleAction": {"direction": "increase", "type": "changeCount", "value": "1", "cooldown": "PT5M"},
+    }
+    body = {
+        "location": "eastus",
+        "properties": {
+            "enabled": "true",
+            "targetResourceUri": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/"
+            "virtualMachineScaleSets/ss",
+            "profiles": [
+                {"name": "p", "capacity": {"minimum": "1", "maximum": "5", "default": "2"}, "rules": [rule]}
+            ],
+        },
+    }
+    seen: list[str] = []
+    read = shapes.AUTOSCALE.request(body, "2022-10-01", seen)
+    got = read["properties"]["profiles"][0]["rules"][0]
+    assert read["properties"]["enabled"] is True and seen == []
+    assert got["metricTrigger"]["metricName"] == "Percentage CPU"
+    assert (got["metricTrigger"]["statistic"], got["metricTrigger"]["operator"]) == ("Average", "GreaterThan")
+    assert (got["scaleAction"]["direction"], got["scaleAction"]["type"]) == ("Increase", "ChangeCount")
+    # the spec's counts are strings: a number is not one
+    body["properties"]["profiles"][0]["capacity"]["minimum"] = 1
+    with pytest.raises(InvalidRequestContent) as info:
+        shapes.AUTOSCALE.request(body, "2022-10-01")
+    assert "Path 'properties.profiles[0].capacity.minimum'" in info.value.message

@@ -64,6 +64,7 @@ _FILES = (
     "imagebuilder.json",
     "devtestlabs.json",
     "msi.json",
+    "monitor.json",
 )
 
 
@@ -294,9 +295,6 @@ def _ident(value: Any) -> Any:
 
 # hand-written shapes ---------------------------------------------------------------------------------
 SUB = {"id": str}
-# the generic ARM resource envelope, for kinds the spec artifact does not cover yet (load balancers, autoscale
-# settings, scale-set VMs): their own code checks their properties
-RESOURCE = {"location": str, "tags": dict, "properties": dict, "sku": {"name": str}, "zones": list}
 
 # Resource kinds and the bodies of PATCH requests and actions, from the spec artifact.
 VM = kind_shape("Microsoft.Compute/virtualMachines")
@@ -327,6 +325,7 @@ NSG = kind_shape("Microsoft.Network/networkSecurityGroups")
 LOAD_BALANCER = kind_shape("Microsoft.Network/loadBalancers")
 NAT_RULE = kind_shape("Microsoft.Network/loadBalancers/inboundNatRules")
 RESOURCE_GROUP = kind_shape("Microsoft.Resources/resourceGroups")
+AUTOSCALE = kind_shape("Microsoft.Insights/autoscalesettings")
 
 _NAMES = {
     str: "System.String",
