@@ -131,11 +131,10 @@ def test_keep_lays_what_was_sent_under_what_was_computed(given, computed, kept):
 
 # kinds merged from the scale-set branch before the spec artifact covered them (being moved onto spec shapes)
 SHAPES_PENDING = {
-    # Azure Policy's kinds from the policy branch: hand-written shapes (domain/policy/service.py SHAPES) until
-    # the artifact covers them (their SDK, azure-mgmt-resource-policy, is not a test dependency yet)
-    "Microsoft.Authorization/policyDefinitions",
-    "Microsoft.Authorization/policySetDefinitions",
-    "Microsoft.Authorization/policyAssignments",
+    # Azure Policy's exemptions: a hand-written shape (domain/policy/service.py SHAPES). The pinned policy SDK
+    # (azure-mgmt-resource-policy 1.0.0) models definitions, set definitions and assignments, not exemptions
+    # (a spec of their own, 2022-07-01-preview and later previews, modelled only by azure-mgmt-resource 23's
+    # policy subpackage, which the azure-mgmt-resource 26 pin does not have)
     "Microsoft.Authorization/policyExemptions",
     # no SDK of the roleAssignments/roleDefinitions models is pinned: small hand-written shapes (domain/rbac.py)
     "Microsoft.Authorization/roleAssignments",
@@ -288,3 +287,36 @@ def test_an_autoscale_setting_is_read_as_the_insights_rp_reads_it():
     with pytest.raises(InvalidRequestContent) as info:
         shapes.AUTOSCALE.request(body, "2022-10-01")
     assert "Path 'properties.profiles[0].capacity.minimum'" in info.value.message
+
+
+def test_a_policy_definition_is_read_as_the_authorization_rp_reads_it():
+    shape = shapes.kind_shape("Microsoft.Authorization/policyDefinitions")
+    body = {
+        "id": "/providers/Microsoft.Authorization/policyDefinitions/x",
+        "properties": {
+            "mode": "all",
+            "policyRule": {
+                "if": {"field": "location", "notIn": "[parameters('allowed')]"},
+                "then": {"effect": "deny"},
+            },
+            "parameters": {
+                "allowed": {
+                    "type": "array",
+                    "metadata": {"displayName": "Allowed", "strongType": "location", "deprecated": False},
+                }
+            },
+        },
+    }
+    seen: list[str] = []
+    props = shape.request(body, "2023-04-01", seen)["properties"]
+    assert seen == ["id"]
+    # the rule is any JSON: kept as written (its own language checks it)
+    assert props["policyRule"] == body["properties"]["policyRule"]
+    allowed = props["parameters"]["allowed"]
+    assert allowed["type"] == "Array"
+    # parameter metadata is open in the spec (additionalProperties): keys it does not name are kept
+    assert allowed["metadata"] == {"displayName": "Allowed", "strongType": "location", "deprecated": False}
+    assignment = shapes.kind_shape("Microsoft.Authorization/policyAssignments").request(
+        {"properties": {"enforcementMode": "donotenforce", "parameters": {"allowed": {"value": ["eastus"]}}}}
+    )
+    assert assignment["properties"]["enforcementMode"] == "DoNotEnforce"

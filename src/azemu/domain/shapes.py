@@ -65,6 +65,7 @@ _FILES = (
     "devtestlabs.json",
     "msi.json",
     "monitor.json",
+    "policy.json",
 )
 
 
@@ -93,7 +94,9 @@ class Models:
         self.bodies: dict[str, dict[str, str]] = {}
         # a polymorphic model -> (its discriminator property, value (lower) -> (its spelling, subtype model))
         self.polymorphic: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {}
+        self.open: set[str] = set()  # models with additionalProperties: members they do not name are kept
         for data in files:
+            self.open.update(data.get("open") or ())
             for name, poly in (data.get("polymorphic") or {}).items():
                 subtypes = {k.lower(): (k, v) for k, v in poly["subtypes"].items()}
                 self.polymorphic.setdefault(name, (poly["property"], subtypes))
@@ -156,6 +159,9 @@ def _clean(value: Any, tref: str, path: str, api: str, ignored: list[str] | None
         for key, item in value.items():
             prop = props.get(key.lower()) if isinstance(key, str) else None
             where = f"{path}.{key}" if path else str(key)
+            if prop is None and model in models().open:
+                out[key] = item  # an open model (the spec's additionalProperties): kept as sent
+                continue
             if prop is None or not prop.writable or (prop.since and api and api < prop.since):
                 if ignored is not None and item is not None:
                     ignored.append(where)
