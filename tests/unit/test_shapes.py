@@ -136,9 +136,6 @@ SHAPES_PENDING = {
     # (a spec of their own, 2022-07-01-preview and later previews, modelled only by azure-mgmt-resource 23's
     # policy subpackage, which the azure-mgmt-resource 26 pin does not have)
     "Microsoft.Authorization/policyExemptions",
-    # no SDK of the roleAssignments/roleDefinitions models is pinned: small hand-written shapes (domain/rbac.py)
-    "Microsoft.Authorization/roleAssignments",
-    "Microsoft.Authorization/roleDefinitions",
     # the attached gallery exists only at 2018-10-15-preview, which no SDK models: hand-written shapes
     # (domain/devtestlabs/model.py)
     "Microsoft.DevTestLab/labs/sharedgalleries",
@@ -320,3 +317,31 @@ def test_a_policy_definition_is_read_as_the_authorization_rp_reads_it():
         {"properties": {"enforcementMode": "donotenforce", "parameters": {"allowed": {"value": ["eastus"]}}}}
     )
     assert assignment["properties"]["enforcementMode"] == "DoNotEnforce"
+
+
+def test_a_role_assignment_is_read_as_the_authorization_rp_reads_it():
+    role = "subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c"
+    seen: list[str] = []
+    read = shapes.kind_shape("Microsoft.Authorization/roleAssignments").request(
+        {
+            "properties": {
+                "roleDefinitionId": role,
+                "principalId": "00000000-0000-0000-0000-000000000001",
+                "principalType": "serviceprincipal",
+                "scope": "/subscriptions/s",
+                "canDelegate": False,
+            }
+        },
+        "2022-04-01",
+        seen,
+    )
+    assert read["properties"] == {
+        "roleDefinitionId": "/" + role,
+        "principalId": "00000000-0000-0000-0000-000000000001",
+        "principalType": "ServicePrincipal",
+    }
+    assert seen == ["properties.scope", "properties.canDelegate"]
+    definition = shapes.kind_shape("Microsoft.Authorization/roleDefinitions").request(
+        {"properties": {"roleName": "r", "permissions": [{"actions": ["*/read"], "notactions": []}]}}
+    )
+    assert definition["properties"]["permissions"] == [{"actions": ["*/read"], "notActions": []}]

@@ -66,6 +66,7 @@ _FILES = (
     "msi.json",
     "monitor.json",
     "policy.json",
+    "authorization.json",
 )
 
 
