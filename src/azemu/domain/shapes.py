@@ -67,6 +67,7 @@ _FILES = (
     "monitor.json",
     "policy.json",
     "authorization.json",
+    "recoveryservices.json",
 )
 
 
