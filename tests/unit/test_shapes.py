@@ -129,12 +129,11 @@ def test_keep_lays_what_was_sent_under_what_was_computed(given, computed, kept):
     assert shapes.keep(given, computed) == kept
 
 
-# kinds merged from the scale-set branch before the spec artifact covered them (being moved onto spec shapes)
+# kinds still on small hand-written shapes, each with the reason it is not on the spec's yet
 SHAPES_PENDING = {
     # Azure Policy's exemptions: a hand-written shape (domain/policy/service.py SHAPES). The pinned policy SDK
     # (azure-mgmt-resource-policy 1.0.0) models definitions, set definitions and assignments, not exemptions
-    # (a spec of their own, 2022-07-01-preview and later previews, modelled only by azure-mgmt-resource 23's
-    # policy subpackage, which the azure-mgmt-resource 26 pin does not have)
+    # (a spec of their own, preview api-versions only), and azure-mgmt-resource 26 has no policy subpackage
     "Microsoft.Authorization/policyExemptions",
     # the attached gallery exists only at 2018-10-15-preview, which no SDK models: hand-written shapes
     # (domain/devtestlabs/model.py)
