@@ -134,6 +134,10 @@ def test_every_delete_a_provider_serves_goes_through_the_registry():
         if not name.startswith("azemu.providers."):
             continue
         for n, line in enumerate(path.read_text().splitlines(), 1):
-            if "begin_delete(" in line and "kinds.begin_delete(" not in line and "def begin_delete" not in line:
+            if (
+                "begin_delete(" in line
+                and "kinds.begin_delete(" not in line
+                and "def begin_delete" not in line
+            ):
                 offenders.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
     assert not offenders, "\n".join(offenders)

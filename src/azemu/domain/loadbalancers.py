@@ -40,7 +40,7 @@ KIND = KindSpec(
     type=LB,
     lro_family=NS,
     lifecycle=SIMPLE_LIFECYCLE,
-    shape=shapes.RESOURCE,
+    shape=shapes.LOAD_BALANCER,
     operations={"put": 5.0, "delete": 5.0},
     description="Load balancers: frontends, backend pools (joined by NIC IP configurations), rules, probes.",
     uses=(PIP, VNET),
@@ -49,7 +49,7 @@ NAT_KIND = KindSpec(
     type=NAT_RULE,
     lro_family=NS,
     lifecycle=SIMPLE_LIFECYCLE,
-    shape=shapes.RESOURCE,
+    shape=shapes.NAT_RULE,
     operations={"put": 5.0, "delete": 5.0},
     description="Inbound NAT rules of a load balancer (single port, or a port range to a backend pool).",
     parent=LB,
@@ -264,9 +264,6 @@ class _NatRules:
             props.setdefault("idleTimeoutInMinutes", 4)
             props.setdefault("enableFloatingIP", False)
             props.setdefault("enableTcpReset", False)
-            for key in ("frontendPortRangeStart", "frontendPortRangeEnd", "frontendPort", "backendPort"):
-                if isinstance(props.get(key), str) and str(props[key]).isdigit():
-                    props[key] = int(props[key])
             existing = self.lbs.tracked.find(tx, w.rid)
             doc = {"properties": props}
             if existing is None:

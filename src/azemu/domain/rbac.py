@@ -23,11 +23,10 @@ from importlib import resources
 from typing import Any
 
 from azemu.clock.clock import Clock
-from azemu.domain import ids
+from azemu.domain import ids, shapes
 from azemu.domain.errors import AzureError, BadRequest, Conflict, NotFound
 from azemu.domain.kinds import KindSpec, Registry, Write, Written
 from azemu.domain.resources import new_etag
-from azemu.domain.shapes import Choice
 from azemu.domain.timefmt import iso
 from azemu.domain.tracked import SIMPLE_LIFECYCLE
 from azemu.state.records import OperationRecord, ResourceRecord
@@ -36,30 +35,11 @@ from azemu.state.store import Store, Txn
 NS = "Microsoft.Authorization"
 ASSIGNMENTS = f"{NS}/roleAssignments"
 DEFINITIONS = f"{NS}/roleDefinitions"
-PRINCIPAL_TYPES = ("User", "Group", "ServicePrincipal", "ForeignGroup", "Device")
 
-_PERMISSION = {"actions": [str], "notActions": [str], "dataActions": [str], "notDataActions": [str]}
-ASSIGNMENT_SHAPE: dict[str, Any] = {
-    "properties": {
-        "roleDefinitionId": str,
-        "principalId": str,
-        "principalType": Choice(*PRINCIPAL_TYPES),
-        "description": str,
-        "condition": str,
-        "conditionVersion": str,
-        "delegatedManagedIdentityResourceId": str,
-        "canDelegate": bool,
-    }
-}
-DEFINITION_SHAPE: dict[str, Any] = {
-    "properties": {
-        "roleName": str,
-        "description": str,
-        "type": str,
-        "permissions": [_PERMISSION],
-        "assignableScopes": [str],
-    }
-}
+# request shapes: the spec's (scripts/gen-shapes, azure-mgmt-authorization's 2022-04-01 models)
+ASSIGNMENT_SHAPE = shapes.kind_shape(ASSIGNMENTS)
+DEFINITION_SHAPE = shapes.kind_shape(DEFINITIONS)
+
 ASSIGNMENT_KIND = KindSpec(
     type=ASSIGNMENTS,
     lro_family="Microsoft.Resources",

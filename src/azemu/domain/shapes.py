@@ -12,7 +12,9 @@ providers do with a request, for the request's api-version:
 
 * property names and enum values are read case-insensitively and given the spec's spelling (az's own
   templates send ``diskSizeGb`` and ``createOption: "fromImage"``);
-* a property of the wrong JSON type is ARM's ``InvalidRequestContent`` ("Error converting value …");
+* a property of the wrong JSON type is ARM's ``InvalidRequestContent`` ("Error converting value …"), except
+  a string holding a number or a boolean where the spec has one (``"primary": "true"``, ``"backendPort":
+  "22"``), which ARM's JSON reader converts (az's own scale-set template sends them);
 * read-only properties (``provisioningState``, ``vmId`` … a GET-modify-PUT sends them back) are ignored,
   as are properties the spec does not define for that api-version (Compute, Disk, Gallery and Network
   RPs deserialize a body into the api-version's model, which drops members it does not have);
@@ -31,6 +33,7 @@ nested dict | ``[shape]`` | :class:`Choice`) still work with :func:`normalize` a
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
@@ -61,6 +64,10 @@ _FILES = (
     "imagebuilder.json",
     "devtestlabs.json",
     "msi.json",
+    "monitor.json",
+    "policy.json",
+    "authorization.json",
+    "recoveryservices.json",
 )
 
 
@@ -89,7 +96,9 @@ class Models:
         self.bodies: dict[str, dict[str, str]] = {}
         # a polymorphic model -> (its discriminator property, value (lower) -> (its spelling, subtype model))
         self.polymorphic: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {}
+        self.open: set[str] = set()  # models with additionalProperties: members they do not name are kept
         for data in files:
+            self.open.update(data.get("open") or ())
             for name, poly in (data.get("polymorphic") or {}).items():
                 subtypes = {k.lower(): (k, v) for k, v in poly["subtypes"].items()}
                 self.polymorphic.setdefault(name, (poly["property"], subtypes))
@@ -152,6 +161,9 @@ def _clean(value: Any, tref: str, path: str, api: str, ignored: list[str] | None
         for key, item in value.items():
             prop = props.get(key.lower()) if isinstance(key, str) else None
             where = f"{path}.{key}" if path else str(key)
+            if prop is None and model in models().open:
+                out[key] = item  # an open model (the spec's additionalProperties): kept as sent
+                continue
             if prop is None or not prop.writable or (prop.since and api and api < prop.since):
                 if ignored is not None and item is not None:
                     ignored.append(where)
@@ -188,20 +200,32 @@ def _clean(value: Any, tref: str, path: str, api: str, ignored: list[str] | None
     if tref == "any":
         return value
     if tref == "bool":
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"  # "true": as ARM's JSON reader converts it
         if not isinstance(value, bool):
             _fail(value, bool, path)
         return value
     if tref == "int":
+        if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+            return int(value.strip())  # "50000": as ARM's JSON reader converts it
         if isinstance(value, bool) or not isinstance(value, int):
             _fail(value, int, path)
         return value
     if tref == "float":
+        if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+            return float(value.strip())
         if isinstance(value, bool) or not isinstance(value, int | float):
             _fail(value, float, path)
         return value
     if not isinstance(value, str):  # string, date-time, duration, byte ...
         _fail(value, str, path)
     return value
+
+
+# a JSON string holding a number or a boolean is read as one (Newtonsoft, ARM's JSON reader, converts them:
+# az's own templates send ``"primary": "true"`` and ``"frontendPortRangeStart": "50000"``)
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def _subtype(model: str, value: dict[str, Any]) -> tuple[str, tuple[str, str] | None]:
@@ -279,13 +303,13 @@ def _ident(value: Any) -> Any:
 
 # hand-written shapes ---------------------------------------------------------------------------------
 SUB = {"id": str}
-# the generic ARM resource envelope, for kinds the spec artifact does not cover yet (load balancers, autoscale
-# settings, scale-set VMs): their own code checks their properties
-RESOURCE = {"location": str, "tags": dict, "properties": dict, "sku": {"name": str}, "zones": list}
 
 # Resource kinds and the bodies of PATCH requests and actions, from the spec artifact.
 VM = kind_shape("Microsoft.Compute/virtualMachines")
 VM_EXTENSION = kind_shape("Microsoft.Compute/virtualMachines/extensions")
+VMSS = kind_shape("Microsoft.Compute/virtualMachineScaleSets")
+VMSS_VM = kind_shape("Microsoft.Compute/virtualMachineScaleSets/virtualMachines")
+VMSS_UPDATE = body_shape("VirtualMachineScaleSetUpdate")
 AVAILABILITY_SET = kind_shape("Microsoft.Compute/availabilitySets")
 DISK = kind_shape("Microsoft.Compute/disks")
 SNAPSHOT = kind_shape("Microsoft.Compute/snapshots")
@@ -308,7 +332,10 @@ PUBLIC_IP = kind_shape("Microsoft.Network/publicIPAddresses")
 NSG = kind_shape("Microsoft.Network/networkSecurityGroups")
 # one rule of a network security group, PUT on its own (az network nsg rule create): the NSG's own spec model
 SECURITY_RULE = SpecShape("SecurityRule", NSG.spec_version)
+LOAD_BALANCER = kind_shape("Microsoft.Network/loadBalancers")
+NAT_RULE = kind_shape("Microsoft.Network/loadBalancers/inboundNatRules")
 RESOURCE_GROUP = kind_shape("Microsoft.Resources/resourceGroups")
+AUTOSCALE = kind_shape("Microsoft.Insights/autoscalesettings")
 
 _NAMES = {
     str: "System.String",

@@ -89,7 +89,7 @@ KIND = KindSpec(
     type=TYPE,
     lro_family=FAMILY,
     lifecycle=LIFECYCLE,
-    shape=shapes.RESOURCE,
+    shape=shapes.VMSS,
     operations={
         "create": 60.0,
         "update": 30.0,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from azemu.clock.clock import Clock
-from azemu.domain import ids, timefmt
+from azemu.domain import ids, shapes, timefmt
 from azemu.domain.errors import AzureError, InvalidRequestContent
 from azemu.domain.kinds import KindSpec, Registry, Write, Written
 from azemu.domain.policy import builtins
@@ -39,45 +39,12 @@ from azemu.state.records import OperationRecord, ResourceRecord
 from azemu.state.store import Store, Txn
 
 _META = {"displayName": str, "description": str, "metadata": dict, "version": str}
+# request shapes: the spec's (scripts/gen-shapes, from azure-mgmt-resource-policy) where the pinned SDK models
+# the kind; exemptions keep a hand-written one (no pinned SDK models Microsoft.Authorization/policyExemptions)
 SHAPES: dict[str, Any] = {
-    DEFINITIONS: {
-        "properties": {
-            **_META,
-            "mode": Choice("All", "Indexed"),
-            "parameters": dict,
-            "policyRule": {"if": dict, "then": dict},
-            "policyType": str,
-        }
-    },
-    SET_DEFINITIONS: {
-        "properties": {
-            **_META,
-            "parameters": dict,
-            "policyType": str,
-            "policyDefinitionGroups": [dict],
-            "policyDefinitions": [
-                {
-                    "policyDefinitionId": str,
-                    "policyDefinitionReferenceId": str,
-                    "parameters": dict,
-                    "groupNames": [str],
-                }
-            ],
-        }
-    },
-    ASSIGNMENTS: {
-        "location": str,
-        "identity": dict,
-        "properties": {
-            **_META,
-            "policyDefinitionId": str,
-            "parameters": dict,
-            "notScopes": [str],
-            "enforcementMode": Choice("Default", "DoNotEnforce"),
-            "nonComplianceMessages": [{"message": str, "policyDefinitionReferenceId": str}],
-            "definitionVersion": str,
-        },
-    },
+    DEFINITIONS: shapes.kind_shape(DEFINITIONS),
+    SET_DEFINITIONS: shapes.kind_shape(SET_DEFINITIONS),
+    ASSIGNMENTS: shapes.kind_shape(ASSIGNMENTS),
     EXEMPTIONS: {
         "properties": {
             **_META,
@@ -369,6 +336,8 @@ class PolicyResources:
                 "'Indexed'.",
                 code="InvalidPolicyMode",
             )
+        if "mode" in props and mode.lower() in ("all", "indexed"):  # a string in the spec: spelled here
+            props["mode"] = "All" if mode.lower() == "all" else "Indexed"
         params = _dummy_parameters(props.get("parameters") or {})
         try:
             compile_rule(lowered["if"], params)

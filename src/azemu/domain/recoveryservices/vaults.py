@@ -41,22 +41,9 @@ LIFECYCLE = StateTable(
         "Deleting": State(provisioning="Deleting", settles_to="Deleted"),
     },
 )
-_SOFT = {"softDeleteState": str, "softDeleteRetentionPeriodInDays": int, "enhancedSecurityState": str}
-SHAPE = {
-    "location": str,
-    "tags": dict,
-    "sku": {"name": str, "tier": str},
-    "identity": dict,
-    "etag": str,
-    "properties": {
-        "securitySettings": {"softDeleteSettings": _SOFT, "immutabilitySettings": dict},
-        "redundancySettings": {"standardTierStorageRedundancy": str, "crossRegionRestore": str},
-        "publicNetworkAccess": str,
-        "monitoringSettings": dict,
-        "restoreSettings": dict,
-        "costManagementSettings": dict,
-    },
-}
+# the vault's request shapes: the spec's (scripts/gen-shapes, from azure-mgmt-recoveryservices)
+SHAPE = shapes.kind_shape(VAULT)
+PATCH_SHAPE = shapes.body_shape("RS.PatchVault")
 CONFIG_SHAPE = {
     "properties": {
         "softDeleteFeatureState": str,
@@ -283,7 +270,7 @@ class Vaults:
 
     def update(self, rid: str, body: dict[str, Any]) -> ResourceRecord:
         """PATCH: what is given merges into the vault's properties and tags."""
-        shapes.check(body, SHAPE)
+        body = PATCH_SHAPE.request(body)
         with self.store.transaction() as tx:
             return self._update(tx, self.tracked.require(tx, rid), body)
 

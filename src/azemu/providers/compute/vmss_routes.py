@@ -8,7 +8,7 @@ from typing import Any
 
 from azemu.arm.http import Request, Response
 from azemu.arm.router import Router
-from azemu.domain import vmss, vmss_vms
+from azemu.domain import shapes, vmss, vmss_vms
 from azemu.domain.errors import InvalidParameter
 from azemu.providers.base import (
     ProviderContext,
@@ -57,7 +57,7 @@ class ScaleSetProvider:
         return put_response(req, self.emu, written, vmss.document(written.record))
 
     def patch(self, req: Request) -> Response:
-        body = body_of(req, {"sku": {"name": str}, "tags": dict, "properties": dict})
+        body = body_of(req, shapes.VMSS_UPDATE)
         written = self.emu.scale_sets.update(self._id(req), body, req.tenant_id, client_of(req))
         return put_response(req, self.emu, written, vmss.document(written.record))
 
