@@ -133,6 +133,41 @@ BASES: dict[str, tuple[str, Any]] = {
         lambda n: {"location": "eastus", "properties": {"securityRules": [{"name": "rule"}]}},
     ),
     "Microsoft.Network/publicIPAddresses": (f"{NP}/publicIPAddresses/p", lambda n: {"location": "eastus"}),
+    "Microsoft.Compute/virtualMachineScaleSets": (
+        f"{CP}/virtualMachineScaleSets/ss",
+        lambda n: {
+            "location": "eastus",
+            "sku": {"name": "Standard_D2s_v3", "capacity": 1},
+            "properties": {
+                "orchestrationMode": "Uniform",
+                "upgradePolicy": {"mode": "Manual"},
+                "virtualMachineProfile": {
+                    "storageProfile": {
+                        "imageReference": dict(LINUX),
+                        "osDisk": {"createOption": "FromImage"},
+                    },
+                    "osProfile": {
+                        "computerNamePrefix": "ss",
+                        "adminUsername": "azureuser",
+                        "adminPassword": "Az3mu!Passw0rd",
+                    },
+                    "networkProfile": {
+                        "networkInterfaceConfigurations": [
+                            {
+                                "name": "nic",
+                                "properties": {
+                                    "primary": True,
+                                    "ipConfigurations": [
+                                        {"name": "ip", "properties": {"subnet": {"id": f"{VNET}/subnets/s"}}}
+                                    ],
+                                },
+                            }
+                        ]
+                    },
+                },
+            },
+        },
+    ),
 }
 
 # a value azemu accepts, where it checks what it is given (path -> value)
@@ -164,6 +199,11 @@ SAMPLES: dict[str, Any] = {
     "properties.osState": "Generalized",
     "properties.hyperVGeneration": "V1",
     "properties.architecture": "x64",
+    # a scale set's model
+    "properties.virtualMachineProfile.osProfile.adminPassword": "Az3mu!Sample1",
+    "properties.virtualMachineProfile.osProfile.linuxConfiguration.ssh.publicKeys[].keyData": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGVGpHjNg5tgrhtC0AbpvFxeN8gpEyl5pvHWuDs5Hc8p me",
+    "properties.virtualMachineProfile.osProfile.linuxConfiguration.ssh.publicKeys[].path": "/home/azureuser/.ssh/authorized_keys",
+    "properties.virtualMachineProfile.osProfile.customData": "aGVsbG8=",
 }
 
 # refused for any made-up sample, because azemu checks it (path prefix -> why)
@@ -193,6 +233,13 @@ VALIDATED: dict[str, str] = {
     "properties.securityProfile.secureVMDiskEncryptionSetId": "disk encryption sets are not served",
     "properties.osProfile.linuxConfiguration.disablePasswordAuthentication": "true needs an SSH public key",
     "properties.osProfile.linuxConfiguration.ssh.publicKeys[].path": "a key needs its keyData",
+    # a scale set (the sample base is a Uniform set from a platform image)
+    "properties.orchestrationMode": "Flexible needs platformFaultDomainCount; the sample base is Uniform",
+    "properties.virtualMachineProfile.osProfile.linuxConfiguration.disablePasswordAuthentication": "true needs an SSH public key",
+    "properties.virtualMachineProfile.osProfile.linuxConfiguration.ssh.publicKeys[].path": "a key needs its keyData",
+    "properties.virtualMachineProfile.storageProfile.imageReference": "must name an image that exists",
+    "properties.virtualMachineProfile.storageProfile.osDisk.image": "blob-based (unmanaged) disks are not served",
+    "properties.virtualMachineProfile.storageProfile.osDisk.createOption": "FromImage is served; the sample is Restore",
 }
 
 # never shown in a GET, as Azure (path -> where it shows instead)
@@ -200,6 +247,8 @@ SECRET: dict[str, str] = {
     "properties.osProfile.customData": "never shown",
     "properties.userData": "only with $expand=userData",
     "properties.protectedSettings": "never shown",
+    "properties.virtualMachineProfile.osProfile.adminPassword": "never shown",
+    "properties.virtualMachineProfile.osProfile.customData": "never shown",
 }
 
 # the platform's value is shown, not what was sent (path -> why)

@@ -37,6 +37,11 @@ from azemu.domain.vmss_instances import UNIFORM_VM, Instances, info
 from azemu.state.records import OperationRecord, ResourceRecord
 from azemu.state.store import Store, Txn
 
+# top-level ARM properties besides location, tags, sku and properties, kept as sent
+_TOP_LEVEL = ("identity", "plan", "extendedLocation", "placement")
+# properties the scale set's own rules set (model.py): a PUT's value goes through them, not over them
+_OWNED = ("orchestrationMode", "upgradePolicy", "scaleInPolicy", "uniqueId", "timeCreated", "provisioningState")
+
 TYPE = "Microsoft.Compute/virtualMachineScaleSets"
 FAMILY = "Microsoft.Compute"
 LB = "Microsoft.Network/loadBalancers"
@@ -236,7 +241,11 @@ class ScaleSets:
             doc_props["scaleInPolicy"] = model.scale_in_policy(props)
         if mode == model.UNIFORM:
             doc_props["overprovision"] = bool(props.get("overprovision", True))
-            doc_props["doNotRunExtensionsOnOverprovisionedVMs"] = False
+            doc_props["doNotRunExtensionsOnOverprovisionedVMs"] = bool(
+                props.get("doNotRunExtensionsOnOverprovisionedVMs", False)
+            )
+        # every other property the client sent is kept as sent (the model is kept apart, in internal)
+        doc_props = shapes.keep({k: v for k, v in props.items() if k != "virtualMachineProfile"}, doc_props)
         doc: dict[str, Any] = {
             "tags": dict(body.get("tags") or {}),
             "sku": {"name": sku["name"], "tier": sku.get("tier") or "Standard", "capacity": capacity},
@@ -244,6 +253,7 @@ class ScaleSets:
         }
         if body.get("zones"):
             doc["zones"] = body["zones"]
+        doc.update({k: body[k] for k in _TOP_LEVEL if body.get(k) is not None})
         rec = self.tracked.new_record(tx, rid, TYPE, loc, doc, state=LIFECYCLE.initial, internal=emu)
         made = self.instances.add(tx, rec, capacity, tenant_id, client)
         self.tracked.save(tx, rec)
@@ -362,6 +372,10 @@ class ScaleSets:
             )
         if "scaleInPolicy" in props:
             rec.body["properties"]["scaleInPolicy"] = model.scale_in_policy(props)
+        # what the platform does not own is replaced by what the client sends (what it leaves out stays)
+        given = {k: v for k, v in props.items() if k not in _OWNED}
+        rec.body["properties"] = shapes.keep(rec.body["properties"], given)
+        rec.body.update({k: body[k] for k in _TOP_LEVEL if body.get(k) is not None})
         model_changed = False
         new_profile = props.get("virtualMachineProfile")
         if new_profile:
