@@ -241,3 +241,44 @@ def test_labs_page_starts_checks_and_hints(emu, page):
     page.wait_for_selector("text=Hint 1 of")
     shot(page, "10-labs")
     assert not page.errors, page.errors
+
+
+def test_policy_assignments_show_on_the_subscription_and_a_denied_create_in_the_activity_log(emu, page):
+    """Azure Policy through the portal's eyes: an assignment made with the API is listed on the subscription
+    blade with its display name and enforcement mode, and a write it denies shows in the activity log with
+    Azure's RequestDisallowedByPolicy."""
+    sub = emu.subscription_id
+    allowed = "/providers/Microsoft.Authorization/policyDefinitions/e56962a6-4747-49cd-b67b-bf8b01975c4c"
+    status, body, _ = emu.request(
+        "PUT",
+        f"/subscriptions/{sub}/providers/Microsoft.Authorization/policyAssignments/eu-only?api-version=2023-04-01",
+        {"properties": {"policyDefinitionId": allowed, "displayName": "Only West Europe",
+                        "parameters": {"listOfAllowedLocations": {"value": ["westeurope"]}}}},
+    )  # fmt: skip
+    assert status == 201, body
+    emu.request(
+        "PUT", f"/subscriptions/{sub}/resourcegroups/policyRG?api-version=2021-04-01", {"location": "eastus"}
+    )
+    status, body, _ = emu.request(
+        "PUT",
+        f"/subscriptions/{sub}/resourceGroups/policyRG/providers/Microsoft.Network/networkSecurityGroups/nsg1"
+        "?api-version=2024-05-01",
+        {"location": "eastus"},
+    )
+    assert status == 403 and body["error"]["code"] == "RequestDisallowedByPolicy", body
+    try:
+        sign_in(page, emu)
+        page.goto(emu.endpoint + f"/portal/#/resource/subscriptions/{sub}")
+        page.wait_for_selector("text=Only West Europe")
+        text = page.inner_text("main")
+        assert re.search(r"eu-only\s+Only West Europe\s+Default", text), text
+        page.goto(emu.endpoint + f"/portal/#/activity/{sub}")
+        page.wait_for_selector("text=Activity log events")
+        assert "RequestDisallowedByPolicy" in page.inner_text("main")
+        shot(page, "11-policy")
+        assert not page.errors, page.errors
+    finally:
+        emu.request(
+            "DELETE",
+            f"/subscriptions/{sub}/providers/Microsoft.Authorization/policyAssignments/eu-only?api-version=2023-04-01",
+        )
