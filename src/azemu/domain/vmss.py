@@ -40,7 +40,14 @@ from azemu.state.store import Store, Txn
 # top-level ARM properties besides location, tags, sku and properties, kept as sent
 _TOP_LEVEL = ("identity", "plan", "extendedLocation", "placement")
 # properties the scale set's own rules set (model.py): a PUT's value goes through them, not over them
-_OWNED = ("orchestrationMode", "upgradePolicy", "scaleInPolicy", "uniqueId", "timeCreated", "provisioningState")
+_OWNED = (
+    "orchestrationMode",
+    "upgradePolicy",
+    "scaleInPolicy",
+    "uniqueId",
+    "timeCreated",
+    "provisioningState",
+)
 
 TYPE = "Microsoft.Compute/virtualMachineScaleSets"
 FAMILY = "Microsoft.Compute"
