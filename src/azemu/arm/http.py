@@ -43,6 +43,27 @@ class Response:
         return orjson.dumps(self.body)  # the hot path: several times faster than json.dumps
 
 
+MAX_DEPTH = 64  # ARM's JSON reader (Json.NET) refuses documents nested deeper than this
+
+
+def _readable(value: Any) -> None:
+    """Refuse what parsed but cannot be a document: nesting deeper than ``MAX_DEPTH`` (raised as
+    RecursionError, as the parser's own guard does) and strings with lone surrogates (not UTF-8)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth >= MAX_DEPTH:
+                raise RecursionError
+            children = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, child in children:
+                if isinstance(key, str):
+                    key.encode("utf-8")  # UnicodeEncodeError is a ValueError
+                stack.append((child, depth + 1))
+        elif isinstance(item, str):
+            item.encode("utf-8")
+
+
 @dataclass(slots=True)
 class Request:
     method: str
@@ -95,12 +116,19 @@ class Request:
                 f"The content media type '{ctype}' is not supported. Only 'application/json' is supported."
             )
         try:
-            self._json = json.loads(self.body)
+            parsed = json.loads(self.body)
+            _readable(parsed)
+        except RecursionError:
+            raise InvalidRequestContent(
+                f"The request content was invalid and could not be deserialized: 'The reader's MaxDepth of "
+                f"{MAX_DEPTH} has been exceeded.'."
+            ) from None
         except (ValueError, UnicodeDecodeError) as exc:
             msg = str(exc).replace("'", "")
             raise InvalidRequestContent(
                 f"The request content was invalid and could not be deserialized: '{msg}'."
             ) from None
+        self._json = parsed
         return self._json
 
     def json_object(self, *, required: bool = True) -> dict[str, Any]:
