@@ -23,6 +23,7 @@ from azemu.domain.errors import AuthorizationFailed, BadRequest, NotFound
 from azemu.guest import api as guest_api
 from azemu.guest.fs import FsError
 from azemu.guest.machine import Guest
+from azemu.server.health import Health
 from azemu.settings import Settings
 
 PREFIX = "/_azemu"
@@ -97,9 +98,10 @@ ROUTES: tuple[AdminRoute, ...] = (
 
 
 class Admin:
-    def __init__(self, emulator: Emulator, settings: Settings) -> None:
+    def __init__(self, emulator: Emulator, settings: Settings, health: Health | None = None) -> None:
         self.emu = emulator
         self.settings = settings
+        self.watch = health or Health(None)
         self.started = time.time()
 
     def register(self, router: Router) -> None:
@@ -118,10 +120,16 @@ class Admin:
             )
 
     def health(self, req: Request) -> Response:
+        watched = self.watch.report()
         return Response(
             200,
             {
-                "status": "ok",
+                "status": watched["status"],
+                "problems": watched["problems"],
+                **({"disk": watched["disk"]} if "disk" in watched else {}),
+                "durability": "none: in memory, nothing survives a stop, restart or crash"
+                if self.settings.in_memory
+                else "persistent: every acknowledged write survives a restart or a crash",
                 "version": __version__,
                 "latency": str(self.emu.clock.profile),
                 "rules": self.emu.rules.profile,

@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import time
+from pathlib import Path
 from typing import Any, Protocol
 
 from azemu.arm.http import MAX_BODY, FileBody, Request, Response, too_large
@@ -51,6 +52,7 @@ from azemu.providers.network import lb_routes
 from azemu.providers.resources import deployments as deployments_routes
 from azemu.providers.resources import views as resource_views
 from azemu.server.admin import Admin
+from azemu.server.health import Health, disk_full, store_trouble
 from azemu.server.identity import Identity
 from azemu.server.sas import SasEndpoint
 from azemu.server.tokens import TokenService, with_tenant
@@ -162,7 +164,8 @@ class AzemuApp:
         authorization_provider.register(self.router, ctx)
         policyinsights_provider.register(self.router, ctx)
         OperationEndpoints(emulator).register(self.router)
-        Admin(emulator, settings).register(self.router)
+        self.health = Health(None if settings.in_memory else Path(settings.data_dir))
+        Admin(emulator, settings, self.health).register(self.router)
         Identity(emulator, tokens).register(self.router)
         SasEndpoint(emulator).register(self.router)
         emulator.deployments.environment = cloud_environment(f"https://localhost:{settings.port}")
@@ -259,12 +262,26 @@ class AzemuApp:
             response = self._dispatch(req)
         except AzureError as err:
             response = Response(err.status, err.to_body(), headers=dict(err.headers))
-        except Exception:
+        except Exception as exc:
             log.exception("unhandled error on %s %s (request %s)", method, scope["path"], request_id)
-            internal = InternalServerError(
-                f"The server encountered an internal error. Please retry the request. (request id {request_id})"
-            )
-            response = Response(internal.status, internal.to_body())
+            if store_trouble(exc):
+                self.health.store_failed(exc)
+            if disk_full(exc):  # nothing was committed: the client may retry once there is room again
+                full = AzureError(
+                    f"azemu's data directory ({self.settings.data_dir}) is full: this request was not carried out "
+                    "and nothing acknowledged before it was lost. Free some space, then retry. "
+                    f"(request id {request_id})",
+                    code="ServiceUnavailable",
+                    status=503,
+                    headers={"Retry-After": "30"},
+                )
+                response = Response(full.status, full.to_body(), headers=dict(full.headers))
+            else:
+                internal = InternalServerError(
+                    "The server encountered an internal error. Please retry the request. "
+                    f"(request id {request_id})"
+                )
+                response = Response(internal.status, internal.to_body())
         if method not in ("GET", "HEAD"):  # a write (reads, the hot path, poke nothing)
             self._poke()
         for companion in self.companions:
