@@ -48,6 +48,7 @@ from azemu.guest.linux.shcore import (
     NullSink,
     ReadonlyError,
     Shell,
+    ForkFailed,
     ShellAbort,
     ShellExit,
     strerror,
@@ -102,6 +103,9 @@ class Interpreter:
                 try:
                     self.run_body(sh, body, io)
                 except ShellAbort as a:
+                    if isinstance(a, ForkFailed) and not sh.state.get("fork_reported"):
+                        sh.state["fork_reported"] = True
+                        sh.bash_error(io, "fork: retry: Resource temporarily unavailable")
                     sh.rc = a.status
                 except (FunctionReturn, LoopControl):
                     pass
