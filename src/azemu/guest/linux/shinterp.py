@@ -41,6 +41,7 @@ from azemu.guest.linux.shast import (
 from azemu.guest.linux.shcore import (
     COMMANDS,
     FileSink,
+    ForkFailed,
     FunctionReturn,
     InStream,
     Io,
@@ -48,7 +49,6 @@ from azemu.guest.linux.shcore import (
     NullSink,
     ReadonlyError,
     Shell,
-    ForkFailed,
     ShellAbort,
     ShellExit,
     strerror,
