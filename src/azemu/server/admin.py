@@ -119,6 +119,16 @@ class Admin:
                 "If access was recently granted, please refresh your credentials."
             )
 
+    def _is_operator(self, req: Request) -> bool:
+        return req.tenant_id.lower() == self.emu.defaults.tenant_id.lower()
+
+    def _visible_subscriptions(self, req: Request) -> set[str] | None:
+        """What a caller may see of other tenants' state: everything (None) for the operator tenant, else the
+        subscriptions of its own tenant."""
+        if self._is_operator(req):
+            return None
+        return {s.id.lower() for s in self.emu.tenancy.subscriptions_of(req.tenant_id)}
+
     def health(self, req: Request) -> Response:
         watched = self.watch.report()
         return Response(
@@ -157,6 +167,7 @@ class Admin:
                         "subscriptions": [s.id for s in self.emu.tenancy.subscriptions_of(t.id)],
                     }
                     for t in self.emu.tenancy.tenants()
+                    if self._is_operator(req) or t.id.lower() == req.tenant_id.lower()
                 ]
             },
         )
@@ -182,6 +193,8 @@ class Admin:
         return Response(201, {"subscriptionId": s.id, "tenantId": s.tenant_id, "displayName": s.display_name})
 
     def list_subscriptions(self, req: Request) -> Response:
+        if req.params["tenantId"].lower() != req.tenant_id.lower():
+            self._operator(req)
         subs = self.emu.tenancy.subscriptions_of(req.params["tenantId"])
         return Response(
             200,
@@ -443,6 +456,9 @@ class Admin:
     def list_operations(self, req: Request) -> Response:
         with self.emu.store.read() as tx:
             ops = tx.list_operations()
+        visible = self._visible_subscriptions(req)
+        if visible is not None:
+            ops = [o for o in ops if _subscription_of(o.resource_id) in visible]
         return Response(
             200,
             {
@@ -452,3 +468,8 @@ class Admin:
                 ]
             },
         )
+
+
+def _subscription_of(resource_id: str | None) -> str:
+    parts = (resource_id or "").lower().split("/")
+    return parts[2] if len(parts) > 2 and parts[1] == "subscriptions" else ""
