@@ -41,9 +41,20 @@ class AdminRoute:
 
 
 ROUTES: tuple[AdminRoute, ...] = (
-    AdminRoute("GET", "/health", "health", "status, version, latency, rules (no token needed)", auth=False),
+    AdminRoute(
+        "GET",
+        "/health",
+        "health",
+        "status (ok, or degraded with its problems), durability, version, latency, rules (no token needed)",
+        auth=False,
+    ),
     AdminRoute("POST", "/reset", "reset", "forget every resource, operation, extra tenant and fault"),
-    AdminRoute("GET", "/tenants", "list_tenants", "tenants with their subscriptions"),
+    AdminRoute(
+        "GET",
+        "/tenants",
+        "list_tenants",
+        "tenants with their subscriptions (another tenant's caller sees its own)",
+    ),
     AdminRoute(
         "POST", "/tenants", "create_tenant", 'create a tenant `{"displayName", "domain"?, "tenantId"?}`'
     ),
@@ -70,7 +81,10 @@ ROUTES: tuple[AdminRoute, ...] = (
     AdminRoute("DELETE", "/faults", "clear_faults", "remove every fault rule"),
     AdminRoute("DELETE", "/faults/{faultId}", "remove_fault", "remove one fault rule"),
     AdminRoute(
-        "GET", "/operations", "list_operations", "every long-running operation, its status and due time"
+        "GET",
+        "/operations",
+        "list_operations",
+        "every long-running operation, its status and due time (another tenant's caller: its own)",
     ),
     AdminRoute(
         "GET", "/identity-conflicts", "identity_conflicts", "VMs sharing a SID, machine-id, host key, name"
