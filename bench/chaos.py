@@ -418,11 +418,11 @@ def _race(
     plans = [[rng.choice(actions) for _ in range(per_client)] for _ in range(clients)]
     barrier = threading.Barrier(clients)
 
-    def client(plan: list[tuple[str, str, Any]]) -> None:
+    def client(plan: list[tuple[Any, ...]]) -> None:
         barrier.wait()
-        for method, path, body in plan:
+        for method, path, body, *extra in plan:
             try:
-                status, answer, headers = emu.request(method, path, body)
+                status, answer, headers = emu.request(method, path, body, headers=extra[0] if extra else None)
             except OSError as exc:
                 with tally.lock:
                     tally.violations.append(f"{method} {path}: {exc}")
@@ -477,6 +477,8 @@ def race(clients: int = 32, per_client: int = 6, seed: int = 15) -> Figures:
             ("POST", f"{vm.id}/runCommand{api}", run),
             ("POST", f"{vm.id}/runCommand{api}", run),
             ("PATCH", f"{vm.id}{api}", {"tags": {"who": "racer"}}),
+            ("PATCH", f"{vm.id}{api}", {"tags": {"who": "stale"}}, {"If-Match": '"0xstale"'}),
+            ("PUT", f"{vm.id}{api}", {"location": "eastus"}, {"If-None-Match": "*"}),
             (
                 "PUT",
                 f"{img}/cap{api}",
