@@ -66,6 +66,17 @@ def server(**kw: Any) -> Iterator[AzemuServer]:
             yield emu
 
 
+def _start(emu: AzemuServer) -> None:
+    """Start again after a kill; a server that does not come up is the worst finding: show why."""
+    try:
+        emu.start()
+    except (RuntimeError, TimeoutError):
+        logs = sorted((emu.data_dir / "logs").glob("*.log"), key=lambda p: p.stat().st_mtime)
+        for log in logs[-2:]:
+            print(f"--- {log.name}\n" + "".join(log.read_text(errors="replace").splitlines(True)[-60:]), flush=True)
+        raise
+
+
 def _path(emu: AzemuServer, rest: str) -> str:
     return f"/subscriptions/{emu.subscription_id}/resourceGroups/{rest}"
 
@@ -271,7 +282,7 @@ def crash(kills: int = 50, seed: int = 15, latency: str = "scaled:0.01") -> Figu
                     n += 1
                     _round(emu, c, n, image_id, led)
                 _chosen_kill(emu, point)
-            emu.start()
+            _start(emu)
             for key, value in _audit(emu, led).items():
                 totals[key] = max(totals[key], value) if key == "checked" else totals[key] + value
     fig.values = {
