@@ -66,11 +66,33 @@ def server(**kw: Any) -> Iterator[AzemuServer]:
             yield emu
 
 
+def _clients(emu: AzemuServer) -> vmkit.Clients:
+    """SDK clients that give up at once when the server is gone (the SDK's default retries sleep minutes)."""
+    from azure.mgmt.compute import ComputeManagementClient
+    from azure.mgmt.network import NetworkManagementClient
+    from azure.mgmt.resource.resources import ResourceManagementClient
+
+    cred = emu.credential()
+    kw = {**emu.client_kwargs, "retry_total": 1, "retry_backoff_max": 1}
+    sub = emu.subscription_id
+    return vmkit.Clients(
+        ResourceManagementClient(cred, sub, **kw),
+        ComputeManagementClient(cred, sub, **kw),
+        NetworkManagementClient(cred, sub, **kw),
+        sub,
+    )
+
+
 def _start(emu: AzemuServer) -> None:
-    """Start again after a kill; a server that does not come up is the worst finding: show why."""
+    """Start again after a kill; a server that does not come up is the worst finding: keep its data dir."""
     try:
         emu.start()
     except (RuntimeError, TimeoutError):
+        import shutil
+
+        keep = Path(tempfile.mkdtemp(prefix="azemu-chaos-failed-"))
+        shutil.copytree(emu.data_dir, keep / "data", dirs_exist_ok=True)
+        print(f"--- the server did not restart; its data dir is kept in {keep}", flush=True)
         logs = sorted((emu.data_dir / "logs").glob("*.log"), key=lambda p: p.stat().st_mtime)
         for log in logs[-2:]:
             print(f"--- {log.name}\n" + "".join(log.read_text(errors="replace").splitlines(True)[-60:]), flush=True)
@@ -157,8 +179,11 @@ def _api(rid: str) -> str:
 
 
 def _audit(emu: AzemuServer, led: Ledger) -> dict[str, int]:
+    if emu.process is None or emu.process.poll() is not None:
+        led.problems.append(f"the server exited by itself ({emu.process and emu.process.returncode})")
+        _start(emu)
     stuck = _wait_operations(emu)
-    c = vmkit.clients(emu)
+    c = _clients(emu)
     losses = checked = 0
     for rid, state in led.resources.items():
         checked += 1
@@ -257,7 +282,7 @@ def crash(kills: int = 50, seed: int = 15, latency: str = "scaled:0.01") -> Figu
         image_id = _setup_gallery(emu)
         n = 0
         for k in range(kills):
-            c = vmkit.clients(emu)
+            c = _clients(emu)
             point = chosen[k] if k < len(chosen) and kills >= len(chosen) else "random"
             if point == "random":
                 stop = threading.Event()

@@ -48,7 +48,8 @@ MAX_DEPTH = 64  # ARM's JSON reader (Json.NET) refuses documents nested deeper t
 
 def _readable(value: Any) -> None:
     """Refuse what parsed but cannot be a document: nesting deeper than ``MAX_DEPTH`` (raised as
-    RecursionError, as the parser's own guard does) and strings with lone surrogates (not UTF-8)."""
+    RecursionError, as the parser's own guard does), strings with lone surrogates (not UTF-8) and integers
+    beyond 64 bits (Json.NET's Int64, and what the store's JSON encoder takes)."""
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
@@ -62,6 +63,8 @@ def _readable(value: Any) -> None:
                 stack.append((child, depth + 1))
         elif isinstance(item, str):
             item.encode("utf-8")
+        elif isinstance(item, int) and not -(2**63) <= item < 2**64:  # what a document may store (orjson)
+            raise ValueError(f"JSON integer {item} is too large or small for an Int64")
 
 
 @dataclass(slots=True)
