@@ -1033,9 +1033,8 @@ def bounds(
                 try:
                     result, took = _timed(lambda s=script: vmkit.run(c, "bounds", "guest", s))
                     msg = result.value[0].message
-                    rows[name] = (
-                        f"{took:.1f} s: {msg.split('[stderr]')[-1].strip().splitlines()[-1][:90] if '[stderr]' in msg else msg[:90]}"
-                    )
+                    tail = msg.split("[stderr]")[-1].strip().splitlines() or ["(ended, no output)"]
+                    rows[name] = f"{took:.1f} s: {tail[-1][:90]}"
                 except Exception as exc:
                     took = 0.0
                     rows[name] = f"refused: {str(exc)[:90]}"
