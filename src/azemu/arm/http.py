@@ -43,6 +43,30 @@ class Response:
         return orjson.dumps(self.body)  # the hot path: several times faster than json.dumps
 
 
+MAX_DEPTH = 64  # ARM's JSON reader (Json.NET) refuses documents nested deeper than this
+
+
+def _readable(value: Any) -> None:
+    """Refuse what parsed but cannot be a document: nesting deeper than ``MAX_DEPTH`` (raised as
+    RecursionError, as the parser's own guard does), strings with lone surrogates (not UTF-8) and integers
+    beyond 64 bits (Json.NET's Int64, and what the store's JSON encoder takes)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth >= MAX_DEPTH:
+                raise RecursionError
+            children = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, child in children:
+                if isinstance(key, str):
+                    key.encode("utf-8")  # UnicodeEncodeError is a ValueError
+                stack.append((child, depth + 1))
+        elif isinstance(item, str):
+            item.encode("utf-8")
+        elif isinstance(item, int) and not -(2**63) <= item < 2**64:  # what a document may store (orjson)
+            raise ValueError(f"JSON integer {item} is too large or small for an Int64")
+
+
 @dataclass(slots=True)
 class Request:
     method: str
@@ -95,12 +119,19 @@ class Request:
                 f"The content media type '{ctype}' is not supported. Only 'application/json' is supported."
             )
         try:
-            self._json = json.loads(self.body)
+            parsed = json.loads(self.body)
+            _readable(parsed)
+        except RecursionError:
+            raise InvalidRequestContent(
+                f"The request content was invalid and could not be deserialized: 'The reader's MaxDepth of "
+                f"{MAX_DEPTH} has been exceeded.'."
+            ) from None
         except (ValueError, UnicodeDecodeError) as exc:
             msg = str(exc).replace("'", "")
             raise InvalidRequestContent(
                 f"The request content was invalid and could not be deserialized: '{msg}'."
             ) from None
+        self._json = parsed
         return self._json
 
     def json_object(self, *, required: bool = True) -> dict[str, Any]:

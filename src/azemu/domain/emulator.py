@@ -66,6 +66,9 @@ class Rules:
         return self.profile == "textbook"
 
 
+CLOCK_OFFSET = "clockOffsetSeconds"  # the store setting keeping how far azemu's clock was advanced
+
+
 @dataclass
 class Emulator:
     store: Store
@@ -82,6 +85,7 @@ class Emulator:
         """Compose the services; each registers its resource kinds with the registry as it is built."""
         textbook = self.rules.textbook
         self._check_format()
+        self._restore_clock()
         self.tenancy = Tenancy(self.store, self.clock)
         self.operations = Operations(self.store, self.clock, self.faults)
         self.kinds = Registry(self.operations)
@@ -234,11 +238,26 @@ class Emulator:
                 "this one."
             )
 
+    def _restore_clock(self) -> None:
+        """azemu's clock never goes back across a restart or a crash: each advance is written (before the
+        advance is answered) and read back here, so operations due on the advanced clock stay due."""
+        with self.store.read() as tx:
+            saved = tx.get_setting(CLOCK_OFFSET)
+        offset = float(saved) if saved else 0.0
+        if offset > self.clock.offset:
+            self.clock.advance(offset - self.clock.offset)
+        self.clock.on_advance(self._save_clock)
+
+    def _save_clock(self) -> None:
+        with self.store.transaction() as tx:
+            tx.put_setting(CLOCK_OFFSET, repr(self.clock.offset))
+
     def reset(self) -> None:
         """Forget every resource, operation, tenant and fault; the defaults come back."""
         self.store.reset()
         with self.store.transaction() as tx:
             tx.put_setting("storeFormat", STORE_FORMAT)
+            tx.put_setting(CLOCK_OFFSET, repr(self.clock.offset))
         self.blobs.sweep([])
         self.faults.clear()
         self.policy.changed("")

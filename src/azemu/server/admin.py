@@ -25,6 +25,7 @@ from azemu.guest.fs import FsError
 from azemu.guest.machine import Guest
 from azemu.labs.service import Labs
 from azemu.server import admin_images
+from azemu.server.health import Health
 from azemu.settings import Settings
 
 PREFIX = "/_azemu"
@@ -42,9 +43,20 @@ class AdminRoute:
 
 
 ROUTES: tuple[AdminRoute, ...] = (
-    AdminRoute("GET", "/health", "health", "status, version, latency, rules (no token needed)", auth=False),
+    AdminRoute(
+        "GET",
+        "/health",
+        "health",
+        "status (ok, or degraded with its problems), durability, version, latency, rules (no token needed)",
+        auth=False,
+    ),
     AdminRoute("POST", "/reset", "reset", "forget every resource, operation, extra tenant and fault"),
-    AdminRoute("GET", "/tenants", "list_tenants", "tenants with their subscriptions"),
+    AdminRoute(
+        "GET",
+        "/tenants",
+        "list_tenants",
+        "tenants with their subscriptions (another tenant's caller sees its own)",
+    ),
     AdminRoute(
         "POST", "/tenants", "create_tenant", 'create a tenant `{"displayName", "domain"?, "tenantId"?}`'
     ),
@@ -71,7 +83,10 @@ ROUTES: tuple[AdminRoute, ...] = (
     AdminRoute("DELETE", "/faults", "clear_faults", "remove every fault rule"),
     AdminRoute("DELETE", "/faults/{faultId}", "remove_fault", "remove one fault rule"),
     AdminRoute(
-        "GET", "/operations", "list_operations", "every long-running operation, its status and due time"
+        "GET",
+        "/operations",
+        "list_operations",
+        "every long-running operation, its status and due time (another tenant's caller: its own)",
     ),
     AdminRoute(
         "GET", "/identity-conflicts", "identity_conflicts", "VMs sharing a SID, machine-id, host key, name"
@@ -110,9 +125,10 @@ ROUTES: tuple[AdminRoute, ...] = (
 
 
 class Admin(admin_images.ImagesAdmin):
-    def __init__(self, emulator: Emulator, settings: Settings) -> None:
+    def __init__(self, emulator: Emulator, settings: Settings, health: Health | None = None) -> None:
         self.emu = emulator
         self.settings = settings
+        self.watch = health or Health(None)
         self.started = time.time()
         self.labs = Labs(emulator)
 
@@ -131,11 +147,27 @@ class Admin(admin_images.ImagesAdmin):
                 "If access was recently granted, please refresh your credentials."
             )
 
+    def _is_operator(self, req: Request) -> bool:
+        return req.tenant_id.lower() == self.emu.defaults.tenant_id.lower()
+
+    def _visible_subscriptions(self, req: Request) -> set[str] | None:
+        """What a caller may see of other tenants' state: everything (None) for the operator tenant, else the
+        subscriptions of its own tenant."""
+        if self._is_operator(req):
+            return None
+        return {s.id.lower() for s in self.emu.tenancy.subscriptions_of(req.tenant_id)}
+
     def health(self, req: Request) -> Response:
+        watched = self.watch.report()
         return Response(
             200,
             {
-                "status": "ok",
+                "status": watched["status"],
+                "problems": watched["problems"],
+                **({"disk": watched["disk"]} if "disk" in watched else {}),
+                "durability": "none: in memory, nothing survives a stop, restart or crash"
+                if self.settings.in_memory
+                else "persistent: every acknowledged write survives a restart or a crash",
                 "version": __version__,
                 "latency": str(self.emu.clock.profile),
                 "rules": self.emu.rules.profile,
@@ -163,6 +195,7 @@ class Admin(admin_images.ImagesAdmin):
                         "subscriptions": [s.id for s in self.emu.tenancy.subscriptions_of(t.id)],
                     }
                     for t in self.emu.tenancy.tenants()
+                    if self._is_operator(req) or t.id.lower() == req.tenant_id.lower()
                 ]
             },
         )
@@ -188,6 +221,8 @@ class Admin(admin_images.ImagesAdmin):
         return Response(201, {"subscriptionId": s.id, "tenantId": s.tenant_id, "displayName": s.display_name})
 
     def list_subscriptions(self, req: Request) -> Response:
+        if req.params["tenantId"].lower() != req.tenant_id.lower():
+            self._operator(req)
         subs = self.emu.tenancy.subscriptions_of(req.params["tenantId"])
         return Response(
             200,
@@ -449,6 +484,9 @@ class Admin(admin_images.ImagesAdmin):
     def list_operations(self, req: Request) -> Response:
         with self.emu.store.read() as tx:
             ops = tx.list_operations()
+        visible = self._visible_subscriptions(req)
+        if visible is not None:
+            ops = [o for o in ops if _subscription_of(o.resource_id) in visible]
         return Response(
             200,
             {
@@ -481,3 +519,7 @@ class Admin(admin_images.ImagesAdmin):
     def reset_lab(self, req: Request) -> Response:
         self._operator(req)
         return Response(200, self.labs.reset(req.params["labId"]))
+
+def _subscription_of(resource_id: str | None) -> str:
+    parts = (resource_id or "").lower().split("/")
+    return parts[2] if len(parts) > 2 and parts[1] == "subscriptions" else ""

@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import time
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
@@ -65,6 +66,7 @@ from azemu.providers.network import lb_routes
 from azemu.providers.resources import deployments as deployments_routes
 from azemu.providers.resources import views as resource_views
 from azemu.server.admin import Admin
+from azemu.server.health import Health, disk_full, store_trouble
 from azemu.server.identity import Identity
 from azemu.server.sas import BlobEndpoint, SasEndpoint
 from azemu.server.tokens import TokenService, with_tenant
@@ -187,7 +189,8 @@ class AzemuApp:
         self.ws_router = Router()
         self.ws_router.add("GET", serialconsole_provider.WS_PATH, self._serial_console, api=None)
         OperationEndpoints(emulator).register(self.router)
-        Admin(emulator, settings).register(self.router)
+        self.health = Health(None if settings.in_memory else Path(settings.data_dir))
+        Admin(emulator, settings, self.health).register(self.router)
         Identity(emulator, tokens).register(self.router)
         SasEndpoint(emulator).register(self.router)
         BlobEndpoint(emulator).register(self.router)
@@ -287,12 +290,26 @@ class AzemuApp:
             response = self._dispatch(req)
         except AzureError as err:
             response = Response(err.status, err.to_body(), headers=dict(err.headers))
-        except Exception:
+        except Exception as exc:
             log.exception("unhandled error on %s %s (request %s)", method, scope["path"], request_id)
-            internal = InternalServerError(
-                f"The server encountered an internal error. Please retry the request. (request id {request_id})"
-            )
-            response = Response(internal.status, internal.to_body())
+            if store_trouble(exc):
+                self.health.store_failed(exc)
+            if disk_full(exc):  # nothing was committed: the client may retry once there is room again
+                full = AzureError(
+                    f"azemu's data directory ({self.settings.data_dir}) is full: this request was not carried out "
+                    "and nothing acknowledged before it was lost. Free some space, then retry. "
+                    f"(request id {request_id})",
+                    code="ServiceUnavailable",
+                    status=503,
+                    headers={"Retry-After": "30"},
+                )
+                response = Response(full.status, full.to_body(), headers=dict(full.headers))
+            else:
+                internal = InternalServerError(
+                    "The server encountered an internal error. Please retry the request. "
+                    f"(request id {request_id})"
+                )
+                response = Response(internal.status, internal.to_body())
         if method not in ("GET", "HEAD"):  # a write (reads, the hot path, poke nothing)
             self._poke()
             if response.status >= 400:

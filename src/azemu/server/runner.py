@@ -80,6 +80,12 @@ def serve(settings: Settings) -> None:
         settings.latency,
         settings.rules,
     )
+    if settings.in_memory:
+        logging.getLogger("azemu.server").warning(
+            "--in-memory: resources, operations and disk content live in this process only; nothing survives "
+            "a stop, a restart or a crash (%s keeps only certificates and logs)",
+            data.root,
+        )
     uvicorn.run(
         app,
         host=settings.host,

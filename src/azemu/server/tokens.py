@@ -210,6 +210,13 @@ class TokenService:
             self._cache[token] = claims
         exp = claims["exp"]
         now = time.time()
+        nbf = claims.get("nbf")
+        if isinstance(nbf, int | float) and nbf > now + _CLOCK_SKEW:
+            raise InvalidAuthenticationToken(
+                f"The access token is not yet valid: its 'nbf' (not before) UTC time '{_azure_time(nbf)}' is later "
+                f"than current UTC time '{_azure_time(now)}'.",
+                headers=_www("The access token is not yet valid."),
+            )
         if exp <= now:
             raise ExpiredAuthenticationToken(
                 f"The access token expiry UTC time '{_azure_time(exp)}' is earlier than current UTC time "
@@ -232,10 +239,28 @@ class TokenService:
                     "require": ["exp", "tid", "aud", "oid"],
                 },
             )
+            kid = jwt.get_unverified_header(token).get("kid")
         except jwt.PyJWTError as exc:
             raise InvalidAuthenticationToken(
                 "The access token is invalid.", headers=_www(f"The access token is invalid: {exc}.")
             ) from None
+        if kid is not None and kid != self.kid:  # signed by azemu's key, yet naming another: not ours
+            raise InvalidAuthenticationToken(
+                "The access token is invalid.",
+                headers=_www(
+                    f"The access token is invalid: signature key '{kid}' is not a key of this issuer."
+                ),
+            )
+        tid = str(claims["tid"])
+        if claims.get("iss") not in (
+            f"https://sts.windows.net/{tid}/",
+            f"https://login.microsoftonline.com/{tid}/v2.0",
+        ):
+            raise InvalidAuthenticationToken(
+                f"The access token is from the wrong issuer '{claims.get('iss')}'. It must be issued by the "
+                f"token's tenant 'https://sts.windows.net/{tid}/'.",
+                headers=_www("The access token is from the wrong issuer."),
+            )
         if claims["aud"] not in (audiences or self.audiences):
             allowed = ",".join(f"'{a}'" for a in (audiences or ARM_AUDIENCES))
             raise InvalidAuthenticationTokenAudience(
@@ -244,6 +269,9 @@ class TokenService:
                 headers=_www("The access token has been obtained for wrong audience or resource."),
             )
         return claims
+
+
+_CLOCK_SKEW = 300.0  # seconds: Entra ID's and ARM's allowance for clocks that disagree (nbf)
 
 
 def _www(description: str, tenant_id: str = "") -> dict[str, str]:

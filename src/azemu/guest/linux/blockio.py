@@ -22,6 +22,17 @@ _UNITS = {
     "GB": 1000**3,
 }
 _LIMIT = 2 * 1024**3  # a guard: azemu keeps a guest's written data in memory while a script runs
+_RUN_KEY = "blockio.written"  # bytes dd and fallocate wrote in this run (shared by its subshells)
+
+
+def _spend(sh: Shell, size: int) -> bool:
+    """Count ``size`` more raw bytes against the run's budget (``_LIMIT`` in all, however many commands or
+    loop turns write them: a guest writing without end fills its disk); False once it would be exceeded."""
+    spent = int(sh.state.get(_RUN_KEY, 0))
+    if spent + size > _LIMIT:
+        return False
+    sh.state[_RUN_KEY] = spent + size
+    return True
 
 
 def _size(text: str) -> int | None:
@@ -63,6 +74,9 @@ def _dd(sh: Shell, argv: list[str], io: Io) -> int:
         return 1
     if dst is None or dst == "/dev/null":
         pass
+    elif not _spend(sh, len(data)):
+        io.error(f"dd: error writing '{dst}': No space left on device")
+        return 1
     else:
         try:
             sh.fs.write(sh.path(dst), data, mtime=sh.now)
@@ -95,6 +109,9 @@ def _fallocate(sh: Shell, argv: list[str], io: Io) -> int:
         return 1
     if size > _LIMIT:
         io.error(f"fallocate: azemu limits one file to {_LIMIT // 1024**3} GiB")
+        return 1
+    if not _spend(sh, size):
+        io.error("fallocate: fallocate failed: No space left on device")
         return 1
     sh.fs.write(sh.path(target[0]), bytes(size), mtime=sh.now)
     return 0

@@ -834,7 +834,7 @@ def _sleep(sh: Shell, argv: list[str], io: Io) -> int:
         io.error("sleep: missing operand\nTry 'sleep --help' for more information.")
         return 1
     for a in argv[1:]:
-        if not re.fullmatch(r"\d+(\.\d+)?[smhd]?", a):
+        if not re.fullmatch(r"\d+(\.\d+)?[smhd]?|inf(inity)?", a):  # GNU sleep: "infinity" too
             io.error(f"sleep: invalid time interval '{a}'\nTry 'sleep --help' for more information.")
             return 1
     return 0

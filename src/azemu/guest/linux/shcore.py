@@ -53,6 +53,14 @@ class ShellAbort(Exception):
         self.status = status
 
 
+class ForkFailed(ShellAbort):
+    """The run started more processes (subshells, pipeline stages, substitutions, children) than
+    ``MAX_PROCESSES``: as bash when ``fork`` fails at the user's process limit, the command fails."""
+
+
+MAX_PROCESSES = 4096  # per Run Command or SSH command: a fork bomb ends here instead of hanging azemu
+
+
 class FunctionReturn(Exception):
     def __init__(self, code: int) -> None:
         super().__init__(code)
@@ -241,6 +249,7 @@ class Shell:
     # processes ---------------------------------------------------------------------------------------
     def fork(self) -> Shell:
         """A subshell: a copy of everything; changes stay inside it (files are shared, being the disk)."""
+        self._count_process()
         sub = Shell(self.guest, self.ctx, dict(self.env), self.runner, set(self.exported))
         sub.arrays = {k: dict(v) for k, v in self.arrays.items()}
         sub.readonly = set(self.readonly)
@@ -259,11 +268,18 @@ class Shell:
 
     def child(self) -> Shell:
         """A new bash process: exported variables only, no functions, default options."""
+        self._count_process()
         env = {k: v for k, v in self.env.items() if k in self.exported}
         sub = Shell(self.guest, self.ctx, env, self.runner)
         sub.cwd, sub.depth, sub.state = self.cwd, self.depth + 1, self.state
         sub.user = self.user
         return sub
+
+    def _count_process(self) -> None:
+        started = int(self.state.get("processes", 0)) + 1
+        self.state["processes"] = started
+        if started > MAX_PROCESSES:
+            raise ForkFailed(254)
 
     def adopt(self, sub: Shell) -> None:
         """Effects of a finished subshell or child that outlive it."""

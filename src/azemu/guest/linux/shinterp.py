@@ -41,6 +41,7 @@ from azemu.guest.linux.shast import (
 from azemu.guest.linux.shcore import (
     COMMANDS,
     FileSink,
+    ForkFailed,
     FunctionReturn,
     InStream,
     Io,
@@ -102,6 +103,9 @@ class Interpreter:
                 try:
                     self.run_body(sh, body, io)
                 except ShellAbort as a:
+                    if isinstance(a, ForkFailed) and not sh.state.get("fork_reported"):
+                        sh.state["fork_reported"] = True
+                        sh.bash_error(io, "fork: retry: Resource temporarily unavailable")
                     sh.rc = a.status
                 except (FunctionReturn, LoopControl):
                     pass
