@@ -520,6 +520,7 @@ class Admin(admin_images.ImagesAdmin):
         self._operator(req)
         return Response(200, self.labs.reset(req.params["labId"]))
 
+
 def _subscription_of(resource_id: str | None) -> str:
     parts = (resource_id or "").lower().split("/")
     return parts[2] if len(parts) > 2 and parts[1] == "subscriptions" else ""
