@@ -24,20 +24,26 @@ def _modules() -> dict[str, Path]:
 MODULES = _modules()
 
 
-def _imports(path: Path) -> set[str]:
-    """Every azemu module ``path`` imports, wherever the import statement is."""
+def _imports(module: str, path: Path) -> set[str]:
+    """Every azemu module ``path`` imports, wherever the import statement is (inside a function, under
+    ``TYPE_CHECKING``) and however it is written (absolute, or relative: ``from .state import …``)."""
     out: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         names: list[str] = []
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.module != "__future__":
-            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module != "__future__":
+            base = node.module or ""
+            if node.level:
+                here = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+                here = here[: len(here) - (node.level - 1)]
+                base = ".".join(here + ([base] if base else []))
+            names = [base] + [f"{base}.{a.name}" for a in node.names]
         out.update(n for n in names if n in MODULES)
     return out
 
 
-GRAPH = {m: {t for t in _imports(f) if t != m and not m.startswith(t + ".")} for m, f in MODULES.items()}
+GRAPH = {m: {t for t in _imports(m, f) if t != m and not m.startswith(t + ".")} for m, f in MODULES.items()}
 
 
 def _cycles() -> list[list[str]]:

@@ -146,7 +146,7 @@ def _validate(plan: Plan, ctx: Context) -> None:
         ctx.what_if = deferring
 
 
-def prepare_nested(nested: templates.NestedDeployment, ctx: Context) -> Plan:
+def prepare_nested(nested: templates.NestedDeployment[Plan], ctx: Context) -> Plan:
     try:
         plan = nested.prepare(ctx)
         _validate(plan, ctx)
@@ -155,7 +155,7 @@ def prepare_nested(nested: templates.NestedDeployment, ctx: Context) -> Plan:
         raise azure_error(err) from None
 
 
-def nested(plan: Plan, inst: Instance) -> templates.NestedDeployment:
+def nested(plan: Plan, inst: Instance) -> templates.NestedDeployment[Plan]:
     try:
         return plan.nested(inst)
     except templates.TemplateError as err:

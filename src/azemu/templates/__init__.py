@@ -26,8 +26,9 @@ waves), ``render``, ``outputs``, ``nested``, ``engine`` (the driver), ``testing`
 
 from .context import DeploymentContext, DeploymentInfo, ResourceGroupInfo, SubscriptionInfo
 from .engine import PreparedDeployment, prepare
+from .env import Env
 from .errors import ExpressionError, NotYetDeployed, TemplateError
-from .evaluator import Env, Evaluator, LambdaValue
+from .evaluator import Evaluator, LambdaValue
 from .functions.catalog import arm_functions, pure_functions
 from .functions.table import FunctionSpec, FunctionTable, Invocation
 from .hashing import arm_guid, unique_string

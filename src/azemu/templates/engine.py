@@ -95,17 +95,19 @@ class PreparedDeployment:
         found = index.resolve(ref, symbolic=self.template.symbolic)
         if not found:
             raise KeyError(ref)
-        return found[0]
+        inst = found[0]
+        assert isinstance(inst, ResourceInstance)
+        return inst
 
     def render(self, inst: ResourceInstance, *, partial: bool = False) -> dict[str, Any]:
         """The request body of ``inst``, every expression evaluated (see :mod:`.render`)."""
         return render(self.state, inst, partial=partial)
 
-    def nested(self, inst: ResourceInstance) -> NestedDeployment:
+    def nested(self, inst: ResourceInstance) -> NestedDeployment[PreparedDeployment]:
         """The child deployment of a ``Microsoft.Resources/deployments`` instance (see :mod:`.nested`)."""
         if not inst.is_deployment:
             raise ValueError(f"{inst.resource_id} is not a nested deployment")
-        return nested_deployment(self, inst, self.render(inst))
+        return nested_deployment(self.state, inst, self.render(inst), _prepare_child)
 
     def what_if(self) -> list[tuple[ResourceInstance, dict[str, Any]]]:
         """Every deployable instance rendered partially: expressions that need resources this deployment would create
@@ -166,8 +168,28 @@ def prepare(
     prepared = PreparedDeployment(state, instances)
     for inst in instances:
         if inst.is_deployment and inst.deployable:
-            check_link(prepared, inst)
+            check_link(state, inst)
     return prepared
+
+
+def _prepare_child(
+    child: NestedDeployment[PreparedDeployment], context: DeploymentContext, functions: FunctionTable | None
+) -> PreparedDeployment:
+    """Prepare a nested deployment in ``context`` (its target scope), as :func:`prepare` prepares any."""
+    parent_state = child.parent_state
+    prefix = parent_state.template.full_path(child.instance.decl.path)
+    props_key = child.instance.decl.key_of("properties") or "properties"
+    props = child.instance.decl.raw.get(props_key) or {}
+    template_key = next((k for k in props if k.lower() == "template"), "template")
+    return prepare(
+        child.template,
+        context,
+        child.parameters if child.scope == "inner" else None,
+        functions=functions or parent_state.base_functions,
+        outer=parent_state if child.scope == "outer" else None,
+        path_prefix=f"{prefix}.{props_key}.{template_key}",
+        source=parent_state.template.source,
+    )
 
 
 def _check_duplicates(state: DeploymentState, instances: list[ResourceInstance]) -> None:

@@ -9,12 +9,12 @@ own state.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Sequence
-from typing import Any, Self
+from typing import Any
 
+from .env import Env
 from .errors import FUNCTIONS_HELP, ExpressionError, function_not_valid, see
-from .functions.table import FunctionTable, Invocation, check_arity
+from .functions.table import Evaluates, FunctionTable, Invocation, check_arity
 from .nodes import Call, Index, Literal, Member, Node
 from .parser import is_expression, parse_expression, unescape_literal
 from .values import find_key, is_int, type_name
@@ -22,26 +22,12 @@ from .values import find_key, is_int, type_name
 Compiled = Callable[["Env"], Any]
 
 
-class Env:
-    """What an evaluation runs in. ``lambda_vars`` holds the variables of the lambdas being applied."""
-
-    __slots__ = ("lambda_vars",)
-
-    def __init__(self) -> None:
-        self.lambda_vars: dict[str, Any] | None = None
-
-    def with_lambda_vars(self, values: dict[str, Any]) -> Self:
-        out = copy.copy(self)
-        out.lambda_vars = {**(self.lambda_vars or {}), **values}
-        return out
-
-
 class LambdaValue:
     """The value of ``lambda('x', 'y', body)``: callable by ``filter``, ``map``, ``reduce``, ``sort``, ..."""
 
     __slots__ = ("body", "env", "evaluator", "params")
 
-    def __init__(self, params: tuple[str, ...], body: Node, evaluator: Evaluator, env: Env) -> None:
+    def __init__(self, params: tuple[str, ...], body: Node, evaluator: Evaluates, env: Env) -> None:
         self.params = params
         self.body = body
         self.evaluator = evaluator

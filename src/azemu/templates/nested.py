@@ -12,24 +12,26 @@ A ``templateLink`` (URI, relative path or template spec id) cannot be followed o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
+from .context import DeploymentContext
 from .errors import TemplateError, validation_failed
 from .functions.table import FunctionTable
 from .resources import ResourceInstance
+from .state import DeploymentState
 from .template import get_ci
 
-if TYPE_CHECKING:
-    from .context import DeploymentContext
-    from .engine import PreparedDeployment
+P = TypeVar("P")
 
 
 @dataclass(frozen=True)
-class NestedDeployment:
-    """What the domain needs to run a child deployment."""
+class NestedDeployment(Generic[P]):
+    """What the domain needs to run a child deployment. ``P`` is what preparing it gives (the engine's
+    ``PreparedDeployment``): the engine hands in ``preparer``, so this module needs nothing of the engine."""
 
-    parent: PreparedDeployment
+    parent_state: DeploymentState
     instance: ResourceInstance
     name: str
     resource_id: str
@@ -46,37 +48,26 @@ class NestedDeployment:
     """The child's parameters, evaluated in the parent (``{"p": {"value": ...}}``); empty for ``outer``."""
     body: dict[str, Any]
     """The rendered request body of the deployments resource (its ``properties.template`` left as written)."""
+    preparer: Callable[[NestedDeployment[P], DeploymentContext, FunctionTable | None], P] = field(
+        repr=False, compare=False
+    )
 
-    def prepare(
-        self, context: DeploymentContext, *, functions: FunctionTable | None = None
-    ) -> PreparedDeployment:
+    def prepare(self, context: DeploymentContext, *, functions: FunctionTable | None = None) -> P:
         """Prepare the child deployment in ``context`` (the child's target scope)."""
-        from .engine import prepare
-
-        parent_state = self.parent.state
-        prefix = parent_state.template.full_path(self.instance.decl.path)
-        props_key = self.instance.decl.key_of("properties") or "properties"
-        props = self.instance.decl.raw.get(props_key) or {}
-        template_key = next((k for k in props if k.lower() == "template"), "template")
-        return prepare(
-            self.template,
-            context,
-            self.parameters if self.scope == "inner" else None,
-            functions=functions or parent_state.base_functions,
-            outer=parent_state if self.scope == "outer" else None,
-            path_prefix=f"{prefix}.{props_key}.{template_key}",
-            source=parent_state.template.source,
-        )
+        return self.preparer(self, context, functions)
 
 
 def nested_deployment(
-    parent: PreparedDeployment, inst: ResourceInstance, body: dict[str, Any]
-) -> NestedDeployment:
+    parent_state: DeploymentState,
+    inst: ResourceInstance,
+    body: dict[str, Any],
+    preparer: Callable[[NestedDeployment[P], DeploymentContext, FunctionTable | None], P],
+) -> NestedDeployment[P]:
     props = get_ci(body, "properties") or {}
     template = get_ci(props, "template")
-    check_link(parent, inst)
+    check_link(parent_state, inst)
     if not isinstance(template, dict):
-        raise parent.state.template.error(
+        raise parent_state.template.error(
             validation_failed(
                 f"The nested deployment '{inst.name}' has no inline 'template'."
             ),  # azemu wording
@@ -89,7 +80,7 @@ def nested_deployment(
     mode = get_ci(props, "mode")
     location = get_ci(body, "location")
     return NestedDeployment(
-        parent=parent,
+        parent_state=parent_state,
         instance=inst,
         name=inst.name,
         resource_id=inst.resource_id,
@@ -101,10 +92,11 @@ def nested_deployment(
         template=template,
         parameters=parameters if isinstance(parameters, dict) else {},
         body=body,
+        preparer=preparer,
     )
 
 
-def check_link(parent: PreparedDeployment, inst: ResourceInstance) -> None:
+def check_link(state: DeploymentState, inst: ResourceInstance) -> None:
     props = inst.decl.get("properties")
     if not isinstance(props, dict):
         return
@@ -123,5 +115,5 @@ def check_link(parent: PreparedDeployment, inst: ResourceInstance) -> None:
                     "values with 'parameters' instead."
                 ),
                 code="InvalidTemplate",
-                path=parent.state.template.full_path(f"{inst.decl.path}.properties.{key}"),
+                path=state.template.full_path(f"{inst.decl.path}.properties.{key}"),
             )

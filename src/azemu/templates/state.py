@@ -11,23 +11,45 @@ from __future__ import annotations
 
 import copy as _copy
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .context import DeploymentContext
+from .env import Env
 from .errors import ExpressionError, TemplateError, see, validation_failed
-from .evaluator import Env, Evaluator
+from .evaluator import Evaluator
 from .functions.table import FunctionTable
 from .resourceids import resource_group_prefix, subscription_prefix
 from .template import Template
 from .values import to_json
 
-if TYPE_CHECKING:
-    from .parameters import Parameters
-    from .resources import ResourceIndex
-    from .variables import Variables
+
+# What the state keeps of the parameters, variables and resource instances (parameters.py, variables.py,
+# resources.py build them over the state, so the state names them by what it asks of them)
+class ParameterValues(Protocol):
+    def get(self, name: str) -> Any: ...
+
+    def bind_all(self) -> dict[str, Any]: ...
+
+    def for_response(self) -> dict[str, Any]: ...
+
+
+class VariableValues(Protocol):
+    def get(self, name: str, *, what_if: bool = False) -> Any: ...
+
+    def evaluate_all(self) -> None: ...
+
+
+class InstanceIndex(Protocol):
+    """The resource instances by id, and by the names a ``dependsOn`` or ``reference()`` may use."""
+
+    @property
+    def by_id(self) -> Mapping[str, Sequence[Any]]: ...
+
+    def resolve(self, ref: str, *, symbolic: bool) -> Sequence[Any] | None: ...
 
 
 class Phase(StrEnum):
@@ -112,9 +134,9 @@ class DeploymentState:
         """The table before the template's user-defined functions were added (what nested templates start from)."""
         self.evaluator = Evaluator(functions)
         # set by the engine once built (they need the state themselves)
-        self.parameters: Parameters
-        self.variables: Variables
-        self.resources: ResourceIndex | None = None
+        self.parameters: ParameterValues
+        self.variables: VariableValues
+        self.resources: InstanceIndex | None = None
         self.parameters_for_deployment: dict[str, Any] = {}
 
     # --- scope ----------------------------------------------------------------------------------------------

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from ..env import Env
 from ..errors import ExpressionError, arg_count, see
+from ..nodes import Call, Node
 from ..values import is_int, type_name
 
-if TYPE_CHECKING:
-    from ..evaluator import Env, Evaluator
-    from ..nodes import Call
+
+class Evaluates(Protocol):
+    """What a function implementation may ask of the evaluator running it (:class:`~..evaluator.Evaluator`)."""
+
+    def evaluate(self, node: Node, env: Env) -> Any: ...
+
 
 Thunk = Callable[[], Any]
 FunctionImpl = Callable[["Invocation", Sequence[Any]], Any]
@@ -28,7 +33,7 @@ class Invocation:
 
     __slots__ = ("env", "evaluator", "node")
 
-    def __init__(self, evaluator: Evaluator, env: Env, node: Call) -> None:
+    def __init__(self, evaluator: Evaluates, env: Env, node: Call) -> None:
         self.evaluator = evaluator
         self.env = env
         self.node = node
