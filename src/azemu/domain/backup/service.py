@@ -363,22 +363,10 @@ class Backup:
         action = "stop" if state == "ProtectionStopped" else "suspend"
         item.state = prot.LIFECYCLE.next(item.state, action, name=item.internal["vmName"])
         if action == "stop":
-            for p in self.children.of(tx, item, points.TYPE):
-                p.internal["expiresAt"] = None
-                self.children.save(tx, p)
+            self._keep_points(tx, item)
         self.children.save(tx, item)
         self._ensure_schedule(tx, item)
-        _job, op = self.jobs.start(
-            tx,
-            vault,
-            operation="DisableBackup",
-            entity=item.internal["vmName"],
-            tasks=DISABLE_TASKS,
-            work="disable",
-            params={"item": item.id},
-            bag={"VM Name": item.internal["vmName"]},
-            tenant_id=tenant_id,
-        )
+        op = self._item_job(tx, vault, item, "DisableBackup", DISABLE_TASKS, "disable", tenant_id)
         return self._fresh(tx, item), op
 
     def delete_item(self, rid: str, tenant_id: str | None) -> OperationRecord | None:
@@ -393,17 +381,7 @@ class Backup:
             item.internal["softDeleted"] = self.clock.now()
             item.internal["softDeleteUntil"] = self.clock.now() + days * DAY if state != "Disabled" else None
             self.children.save(tx, item)
-            _job, op = self.jobs.start(
-                tx,
-                vault,
-                operation="DeleteBackupData",
-                entity=item.internal["vmName"],
-                tasks=DELETE_TASKS,
-                work="delete",
-                params={"item": item.id},
-                bag={"VM Name": item.internal["vmName"]},
-                tenant_id=tenant_id,
-            )
+            op = self._item_job(tx, vault, item, "DeleteBackupData", DELETE_TASKS, "delete", tenant_id)
             return op
 
     def _data_deleted(self, tx: Txn, job: ResourceRecord, _i: int) -> None:
@@ -421,23 +399,41 @@ class Backup:
         item.state = prot.LIFECYCLE.next(item.state, "undelete", name=item.internal["vmName"])
         item.internal.pop("softDeleteUntil", None)
         item.internal.pop("softDeleted", None)
-        for p in self.children.of(tx, item, points.TYPE):
-            p.internal["expiresAt"] = None
-            self.children.save(tx, p)
+        self._keep_points(tx, item)
         self.children.save(tx, item)
         self._ensure_schedule(tx, item)
+        op = self._item_job(tx, vault, item, "Undelete", UNDELETE_TASKS, "undelete", tenant_id)
+        return self._fresh(tx, item), op
+
+    def _item_job(
+        self,
+        tx: Txn,
+        vault: ResourceRecord,
+        item: ResourceRecord,
+        operation: str,
+        tasks: list[jobs_mod.Task],
+        work: str,
+        tenant_id: str | None,
+    ) -> OperationRecord:
+        """A backup job about one protected item (Azure's job names the VM)."""
         _job, op = self.jobs.start(
             tx,
             vault,
-            operation="Undelete",
+            operation=operation,
             entity=item.internal["vmName"],
-            tasks=UNDELETE_TASKS,
-            work="undelete",
+            tasks=tasks,
+            work=work,
             params={"item": item.id},
             bag={"VM Name": item.internal["vmName"]},
             tenant_id=tenant_id,
         )
-        return self._fresh(tx, item), op
+        return op
+
+    def _keep_points(self, tx: Txn, item: ResourceRecord) -> None:
+        """The item's recovery points are kept until deleted by hand (retention no longer applies)."""
+        for p in self.children.of(tx, item, points.TYPE):
+            p.internal["expiresAt"] = None
+            self.children.save(tx, p)
 
     def purge_item(self, tx: Txn, item: ResourceRecord) -> None:
         """The item goes with its points (their content released); its container goes when it is empty."""
